@@ -1,0 +1,67 @@
+# cmake -DAIF_SOURCE_DIR=<repo> -P CheckLayering.cmake
+#
+# Enforces ../shared/DESIGN.md: a module may include only modules before it in
+#   core < tensor < {kernels, comm, data} < nn < {checkpoint, eval} < train
+#        < registry < monitor < jobs
+# and only kernels/tensor/comm may include CUDA, cuDNN, cuBLAS or NCCL headers,
+# only comm/data/jobs may include <mpi.h>. Any violation fails the build with
+# the file, the line and the rule it breaks.
+cmake_policy(SET CMP0057 NEW)
+set(rank_core 0)
+set(rank_tensor 1)
+set(rank_kernels 2)
+set(rank_comm 2)
+set(rank_data 2)
+set(rank_nn 3)
+set(rank_checkpoint 4)
+set(rank_eval 4)
+set(rank_train 5)
+set(rank_registry 6)
+set(rank_monitor 7)
+set(rank_jobs 8)
+set(modules core tensor kernels comm data nn checkpoint eval train registry monitor jobs)
+set(cuda_ok tensor kernels comm)
+set(mpi_ok comm data jobs)
+
+file(GLOB_RECURSE files RELATIVE ${AIF_SOURCE_DIR}
+     ${AIF_SOURCE_DIR}/src/*.h ${AIF_SOURCE_DIR}/src/*.cpp ${AIF_SOURCE_DIR}/src/*.cu ${AIF_SOURCE_DIR}/src/*.cuh
+     ${AIF_SOURCE_DIR}/kernels/*.h ${AIF_SOURCE_DIR}/kernels/*.cpp ${AIF_SOURCE_DIR}/kernels/*.cu ${AIF_SOURCE_DIR}/kernels/*.cuh
+     ${AIF_SOURCE_DIR}/jobs/*.h ${AIF_SOURCE_DIR}/jobs/*.cpp)
+set(errors "")
+foreach(f ${files})
+  if(f MATCHES "^src/([a-z]+)/")
+    set(mod ${CMAKE_MATCH_1})
+  elseif(f MATCHES "^kernels/")
+    set(mod kernels)
+  else()
+    set(mod jobs)
+  endif()
+  if(NOT DEFINED rank_${mod})
+    string(APPEND errors "${f}: module '${mod}' is not in the layering list of cmake/CheckLayering.cmake\n")
+    continue()
+  endif()
+  file(STRINGS ${AIF_SOURCE_DIR}/${f} lines REGEX "^[ \t]*#[ \t]*include")
+  foreach(line ${lines})
+    if(line MATCHES "#[ \t]*include[ \t]*[\"<]([a-z_]+)/")
+      set(dep ${CMAKE_MATCH_1})
+      if(dep IN_LIST modules AND NOT dep STREQUAL mod)
+        if(NOT rank_${dep} LESS rank_${mod})
+          string(APPEND errors "${f}: '${line}': module ${mod} may not include ${dep} (see DESIGN.md)\n")
+        endif()
+      endif()
+    endif()
+    if(line MATCHES "[\"<](cuda|cuda_runtime|cuda_runtime_api|cuda_bf16|cublas|cublas_v2|cublasLt|cudnn|nccl)(\\.h|_api\\.h)?[\">]")
+      if(NOT mod IN_LIST cuda_ok)
+        string(APPEND errors "${f}: '${line}': only kernels, tensor and comm may include CUDA/NCCL headers\n")
+      endif()
+    endif()
+    if(line MATCHES "[\"<]mpi\\.h[\">]")
+      if(NOT mod IN_LIST mpi_ok)
+        string(APPEND errors "${f}: '${line}': only comm, data and jobs may include mpi.h\n")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+if(errors)
+  message(FATAL_ERROR "Layering violations:\n${errors}")
+endif()

@@ -1,0 +1,17 @@
+// The registry of jobs: adding a job is adding its file and one line here.
+#include "jobs/job.h"
+
+namespace aif {
+
+int PrepareMain(int argc, char** argv, JobContext& ctx);
+int InspectMain(int argc, char** argv, JobContext& ctx);
+
+const std::vector<JobEntry>& AllJobs() {
+  static const std::vector<JobEntry> jobs = {
+      {"prepare", "turn raw data (Fashion-MNIST IDX, CSV) into an aif HDF5 dataset", PrepareMain},
+      {"inspect", "print a JSON summary of any aif file (dataset, ...)", InspectMain},
+  };
+  return jobs;
+}
+
+}  // namespace aif

@@ -1,0 +1,105 @@
+// aif prepare: raw data -> one aif dataset file (docs/formats.md).
+// Runs on rank 0 when launched with several ranks; the others wait for it.
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "data/prepare.h"
+#include "jobs/job.h"
+
+namespace aif {
+
+int PrepareMain(int argc, char** argv, JobContext& ctx) {
+  std::string source, input_dir, input, label_column, task, out;
+  double val_fraction = 0.1, test_fraction = 0.1;
+  int64_t seed = 0, chunk_rows = 0;
+  bool force = false;
+  JobOptions options("prepare", "aif prepare --source fashion-mnist|mnist|idx|csv --out DATASET.h5 [options]",
+                     "Reads raw data, validates it, takes seeded validation (and, for CSV, test) splits,\n"
+                     "computes per-feature statistics over the train split and writes one HDF5 dataset\n"
+                     "with schema and lineage. The output appears atomically: a failed or killed prepare\n"
+                     "never leaves a partial file at --out.\n\n"
+                     "Examples:\n"
+                     "  aif prepare --source fashion-mnist --out data/fmnist.h5\n"
+                     "  aif prepare --source csv --input iris.csv --label-column species --out data/iris.h5");
+  options.Add<std::string>("source", &source, "fashion-mnist",
+                           "fashion-mnist, mnist or idx (gzip/plain IDX files), or csv")
+      .Add<std::string>("input-dir", &input_dir, "/usr/share/datasets/fashion-mnist",
+                        "IDX sources: directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]")
+      .AddOptional<std::string>("input", &input, "csv: the CSV file (header row required)")
+      .AddOptional<std::string>("label-column", &label_column, "csv: name of the label column")
+      .Add<std::string>("task", &task, "auto",
+                        "csv: classification, regression or auto (regression when labels are non-integer numbers)")
+      .AddOptional<std::string>("out", &out, "output dataset file (.h5); required")
+      .Add<double>("val-fraction", &val_fraction, 0.1, "fraction of the training rows held out as the val split")
+      .Add<double>("test-fraction", &test_fraction, 0.1,
+                   "csv: fraction held out as the test split (IDX sources use t10k as test)")
+      .Add<int64_t>("seed", &seed, 0, "seed of the split assignment")
+      .Add<int64_t>("chunk-rows", &chunk_rows, 0, "rows per HDF5 chunk (0: about 1 MiB per chunk)")
+      .AddFlag("force", &force, "replace --out if it exists");
+  if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
+
+  const bool csv = source == "csv";
+  RunCollectively(ctx, [&] {
+    if (!options.Has("out")) ThrowUsage("--out is required (the dataset file to write)");
+    if (source != "csv" && source != "fashion-mnist" && source != "mnist" && source != "idx") {
+      ThrowUsage("--source must be fashion-mnist, mnist, idx or csv, got '%s'", source.c_str());
+    }
+    if (csv && !options.Has("input")) ThrowUsage("--source csv needs --input FILE.csv");
+    if (csv && !options.Has("label-column")) ThrowUsage("--source csv needs --label-column NAME");
+    if (csv && options.Has("input-dir")) ThrowUsage("--input-dir is for IDX sources; use --input with csv");
+    if (!csv && options.Has("input")) ThrowUsage("--input is for csv; use --input-dir with --source %s", source.c_str());
+    if (!csv && options.Has("test-fraction")) {
+      ThrowUsage("--test-fraction is for csv; IDX sources use the t10k files as the test split");
+    }
+    if (!csv && (options.Has("label-column") || options.Has("task"))) {
+      ThrowUsage("--label-column and --task are for csv sources");
+    }
+    if (seed < 0) ThrowUsage("--seed must be >= 0");
+    if (chunk_rows < 0) ThrowUsage("--chunk-rows must be >= 0");
+    if (PathExists(out) && !force) {
+      ThrowUsage("'%s' already exists; pass --force to replace it (the old file stays until the new one is complete)",
+                 out.c_str());
+    }
+    if (IsDirectory(out)) ThrowUsage("--out '%s' is a directory; give a file name", out.c_str());
+  });
+
+  PrepareResult result;
+  RunOnRoot(ctx, [&] {
+    nlohmann::json lineage = JobLineage(ctx, options);
+    if (csv) {
+      CsvPrepareOptions o;
+      o.input = input;
+      o.out = out;
+      o.label_column = label_column;
+      o.task = task;
+      o.val_fraction = val_fraction;
+      o.test_fraction = test_fraction;
+      o.seed = static_cast<uint64_t>(seed);
+      o.chunk_rows = chunk_rows;
+      result = PrepareCsv(o, lineage);
+    } else {
+      IdxPrepareOptions o;
+      o.input_dir = input_dir;
+      o.out = out;
+      o.flavour = source;
+      o.val_fraction = val_fraction;
+      o.seed = static_cast<uint64_t>(seed);
+      o.chunk_rows = chunk_rows;
+      result = PrepareIdx(o, lineage);
+    }
+  });
+  if (ctx.is_root()) {
+    std::vector<std::string> parts;
+    for (const auto& s : result.splits) parts.push_back(Format("%s %lld", s.name.c_str(), static_cast<long long>(s.rows)));
+    const DatasetSchema& schema = result.schema;
+    std::string task_text = schema.task == Task::kClassification
+                                ? Format("%lld classes", static_cast<long long>(schema.num_classes()))
+                                : std::string("regression");
+    LogInfo("wrote %s: %s rows; %lld %s features; %s; fingerprint %.16s", result.path.c_str(),
+            Join(parts, ", ").c_str(), static_cast<long long>(schema.num_features()),
+            FeatureTypeName(schema.feature_type), task_text.c_str(), result.fingerprint.c_str());
+  }
+  return 0;
+}
+
+}  // namespace aif

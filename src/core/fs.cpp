@@ -1,0 +1,105 @@
+#include "core/fs.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/strings.h"
+
+namespace aif {
+
+namespace stdfs = std::filesystem;
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+uint64_t FileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) ThrowErrno("cannot stat '" + path + "'");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+void MakeDirectories(const std::string& path) {
+  if (path.empty() || IsDirectory(path)) return;
+  std::error_code ec;
+  stdfs::create_directories(path, ec);
+  if (ec && !IsDirectory(path)) {
+    errno = ec.value();
+    ThrowErrno("cannot create directory '" + path + "'");
+  }
+}
+
+std::string ParentDirectory(const std::string& path) {
+  std::string parent = stdfs::path(path).parent_path().string();
+  return parent.empty() ? "." : parent;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  auto abs = stdfs::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
+void FsyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowErrno("cannot open '" + path + "' to sync it");
+  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    ThrowErrno("cannot sync '" + path + "' to disk");
+  }
+  ::close(fd);
+}
+
+void RemoveFileIfExists(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) ThrowErrno("cannot remove '" + path + "'");
+}
+
+std::string ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) ThrowErrno("cannot open '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) ThrowIo("cannot read '%s'", path.c_str());
+  return ss.str();
+}
+
+std::string HostName() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string UserName() {
+  if (const char* u = std::getenv("USER")) return u;
+  if (struct passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
+  return Format("uid%d", static_cast<int>(::getuid()));
+}
+
+std::string NowUtcIso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm;
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace aif

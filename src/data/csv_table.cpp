@@ -1,0 +1,112 @@
+#include "data/csv_table.h"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/strings.h"
+
+namespace aif {
+
+bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields) {
+  fields->clear();
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        cur.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields->push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  fields->push_back(cur);
+  return !quoted;
+}
+
+CsvTable ReadCsvTable(const std::string& path, const std::string& label_column) {
+  if (!PathExists(path)) ThrowIo("'%s' does not exist; check --input", path.c_str());
+  if (IsDirectory(path)) ThrowIo("'%s' is a directory, expected a CSV file", path.c_str());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) ThrowErrno("cannot open '" + path + "'");
+
+  CsvTable t;
+  std::string line;
+  std::vector<std::string> fields;
+  int64_t line_no = 0;
+  int64_t label_index = -1;
+  size_t columns = 0;
+  bool have_header = false;
+  auto fail = [&](const std::string& what) {
+    throw Error(ErrorKind::kData, Format("%s:%lld: %s", path.c_str(), static_cast<long long>(line_no), what.c_str()));
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // BOM
+    if (Trim(line).empty()) continue;
+    if (!SplitCsvRecord(line, &fields)) fail("unterminated quoted field");
+    if (!have_header) {
+      std::set<std::string> seen;
+      for (size_t c = 0; c < fields.size(); ++c) {
+        std::string name(Trim(fields[c]));
+        if (name.empty()) fail(Format("header: column %zu has no name (a header row is required)", c + 1));
+        if (!seen.insert(name).second) fail("header: duplicate column name '" + name + "'");
+        if (name == label_column) {
+          label_index = static_cast<int64_t>(c);
+        } else {
+          t.feature_names.push_back(name);
+        }
+      }
+      if (label_index < 0) {
+        fail("header: no column named '" + label_column + "' for --label-column (columns: " +
+             Join(std::vector<std::string>(seen.begin(), seen.end()), ", ") + ")");
+      }
+      if (t.feature_names.empty()) fail("header: no feature columns besides the label column");
+      columns = fields.size();
+      t.label_name = label_column;
+      have_header = true;
+      continue;
+    }
+    if (fields.size() != columns) {
+      fail(Format("row has %zu fields, the header has %zu", fields.size(), columns));
+    }
+    for (size_t c = 0; c < fields.size(); ++c) {
+      std::string_view cell = Trim(fields[c]);
+      const std::string& col = c == static_cast<size_t>(label_index) ? label_column
+                               : t.feature_names[c < static_cast<size_t>(label_index) ? c : c - 1];
+      if (cell.empty()) fail("column '" + col + "': missing value");
+      if (c == static_cast<size_t>(label_index)) {
+        t.labels.emplace_back(cell);
+        continue;
+      }
+      auto v = ParseDouble(cell);
+      if (!v || !std::isfinite(*v)) fail("column '" + col + "': '" + std::string(cell) + "' is not a finite number");
+      if (std::fabs(*v) > 3.4e38) fail("column '" + col + "': '" + std::string(cell) + "' overflows float32");
+      t.features.push_back(static_cast<float>(*v));
+    }
+    t.line_numbers.push_back(line_no);
+  }
+  if (in.bad()) ThrowIo("cannot read '%s'", path.c_str());
+  if (!have_header) ThrowData("%s: the file is empty; a header row and data rows are required", path.c_str());
+  if (t.rows() == 0) ThrowData("%s: the file has a header but no data rows", path.c_str());
+  return t;
+}
+
+}  // namespace aif

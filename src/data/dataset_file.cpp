@@ -1,0 +1,290 @@
+#include "data/dataset_file.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/hdf5_io.h"
+#include "core/sha256.h"
+#include "core/strings.h"
+
+namespace aif {
+
+struct DatasetFile::Handles {
+  H5File file;
+  struct SplitHandles {
+    H5Id features, labels;
+  };
+  std::vector<SplitHandles> per_split;
+  explicit Handles(H5File f) : file(std::move(f)) {}
+};
+
+DatasetFile::~DatasetFile() = default;
+
+namespace {
+
+// Opens a dataset with HDF5's chunk cache off: the reader keeps its own
+// chunk cache within its memory bound, and whole-chunk reads then go
+// straight from the file to the caller's buffer.
+H5Id OpenUncached(hid_t loc, const std::string& name) {
+  if (!H5PathExists(loc, name)) ThrowData("dataset '%s' is missing", name.c_str());
+  H5Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  H5Pset_chunk_cache(dapl.get(), 0, 0, 1.0);
+  hid_t id = H5Dopen2(loc, name.c_str(), dapl.get());
+  return H5Id(H5CheckId(id, ErrorKind::kData, "cannot open dataset '" + name + "'"), H5Dclose);
+}
+
+}  // namespace
+
+std::unique_ptr<DatasetFile> DatasetFile::Open(const std::string& path) {
+  Hdf5Lock lock(Hdf5Mutex());
+  std::unique_ptr<DatasetFile> d(new DatasetFile);
+  d->path_ = path;
+  d->handles_.reset(new Handles(H5File::OpenReadOnly(path)));
+  hid_t root = d->handles_->file.id();
+  const std::string where = "'" + path + "'";
+  try {
+    if (!H5HasAttr(root, "format") || H5ReadStringAttr(root, "format") != kDatasetFormatName) {
+      std::string found = H5HasAttr(root, "format") ? H5ReadStringAttr(root, "format") : "no aif format";
+      ThrowData("is not an aif dataset (%s); create one with 'aif prepare'", found.c_str());
+    }
+    d->format_version_ = H5ReadIntAttr(root, "format_version");
+    if (d->format_version_ != kDatasetFormatVersion) {
+      ThrowData("has dataset format version %lld, this aif reads version %lld; re-create it with this aif's "
+                "'aif prepare'",
+                static_cast<long long>(d->format_version_), static_cast<long long>(kDatasetFormatVersion));
+    }
+    d->fingerprint_ = H5ReadStringAttr(root, "fingerprint");
+
+    H5Id g = H5OpenGroup(root, "schema");
+    DatasetSchema& s = d->schema_;
+    s.task = ParseTask(H5ReadStringAttr(g.get(), "task"));
+    s.feature_type = ParseFeatureType(H5ReadStringAttr(g.get(), "feature_type"));
+    s.label_name = H5ReadStringAttr(g.get(), "label_name");
+    s.sample_shape = H5ReadIntsAttr(g.get(), "sample_shape");
+    s.feature_names = H5ReadStrings(g.get(), "feature_names");
+    if (s.task == Task::kClassification) s.class_names = H5ReadStrings(g.get(), "class_names");
+    s.Validate();
+
+    H5Id sg = H5OpenGroup(root, "splits");
+    const int64_t F = s.num_features();
+    for (const std::string& name : Split(H5ReadStringAttr(sg.get(), "names"), ',')) {
+      H5Id split = H5OpenGroup(sg.get(), name);
+      SplitInfo info;
+      info.name = name;
+      info.rows = H5ReadIntAttr(split.get(), "rows");
+      info.chunk_rows = H5ReadIntAttr(split.get(), "chunk_rows");
+      info.sha256 = H5ReadStringAttr(split.get(), "sha256");
+      Handles::SplitHandles h{OpenUncached(split.get(), "features"), OpenUncached(split.get(), "labels")};
+      auto fdims = H5DatasetDims(h.features.get());
+      auto ldims = H5DatasetDims(h.labels.get());
+      if (info.rows <= 0 || info.chunk_rows <= 0 || info.chunk_rows > info.rows || fdims.size() != 2 ||
+          fdims[0] != info.rows || fdims[1] != F || ldims.size() != 1 || ldims[0] != info.rows) {
+        ThrowData("split '%s' has inconsistent shapes (rows %lld, features %s, labels %s)", name.c_str(),
+                  static_cast<long long>(info.rows), fdims.size() == 2 ? Format("%lldx%lld",
+                  static_cast<long long>(fdims[0]), static_cast<long long>(fdims[1])).c_str() : "?",
+                  ldims.size() == 1 ? std::to_string(ldims[0]).c_str() : "?");
+      }
+      d->splits_.push_back(info);
+      d->handles_->per_split.push_back(std::move(h));
+    }
+    if (d->splits_.empty() || d->splits_[0].name != "train") ThrowData("has no train split");
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kData) throw;
+    throw Error(ErrorKind::kData, "dataset " + where + ": " + e.what());
+  }
+  return d;
+}
+
+bool DatasetFile::HasSplit(const std::string& name) const {
+  return std::any_of(splits_.begin(), splits_.end(), [&](const SplitInfo& s) { return s.name == name; });
+}
+
+const SplitInfo& DatasetFile::split(const std::string& name) const {
+  for (const auto& s : splits_) {
+    if (s.name == name) return s;
+  }
+  std::vector<std::string> names;
+  for (const auto& s : splits_) names.push_back(s.name);
+  ThrowUsage("dataset '%s' has no split '%s' (it has: %s)", path_.c_str(), name.c_str(), Join(names, ", ").c_str());
+}
+
+FeatureStats DatasetFile::ReadStats() const {
+  Hdf5Lock lock(Hdf5Mutex());
+  FeatureStats st;
+  try {
+    H5Id g = H5OpenGroup(handles_->file.id(), "stats");
+    st.count = H5ReadIntAttr(g.get(), "count");
+    st.hist_bins = H5ReadIntAttr(g.get(), "hist_bins");
+    st.mean = H5ReadArray<double>(g.get(), "mean");
+    st.std = H5ReadArray<double>(g.get(), "std");
+    st.min = H5ReadArray<double>(g.get(), "min");
+    st.max = H5ReadArray<double>(g.get(), "max");
+    st.hist_edges = H5ReadArray<double>(g.get(), "hist_edges");
+    st.hist_counts = H5ReadArray<uint64_t>(g.get(), "hist_counts");
+    st.quantile_levels = H5ReadArray<double>(g.get(), "quantile_levels");
+    st.quantiles = H5ReadArray<double>(g.get(), "quantiles");
+    if (schema_.task == Task::kClassification) {
+      st.label_counts = H5ReadArray<int64_t>(g.get(), "label_counts");
+    } else {
+      st.label_mean = H5ReadDoubleAttr(g.get(), "label_mean");
+      st.label_std = H5ReadDoubleAttr(g.get(), "label_std");
+      st.label_min = H5ReadDoubleAttr(g.get(), "label_min");
+      st.label_max = H5ReadDoubleAttr(g.get(), "label_max");
+    }
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kData) throw;
+    throw Error(ErrorKind::kData, "dataset '" + path_ + "': statistics: " + e.what());
+  }
+  const size_t F = static_cast<size_t>(schema_.num_features());
+  if (st.mean.size() != F || st.hist_edges.size() != F * static_cast<size_t>(st.hist_bins + 1) ||
+      st.quantiles.size() != F * st.quantile_levels.size()) {
+    ThrowData("dataset '%s': statistics do not match the schema's %zu features", path_.c_str(), F);
+  }
+  return st;
+}
+
+nlohmann::json DatasetFile::ReadLineage() const {
+  Hdf5Lock lock(Hdf5Mutex());
+  nlohmann::json out = nlohmann::json::object();
+  H5Id g = H5OpenGroup(handles_->file.id(), "lineage");
+  H5O_info_t info;
+  H5Oget_info2(g.get(), &info, H5O_INFO_NUM_ATTRS);
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    char name[256] = {0};
+    H5Aget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof(name) - 1, H5P_DEFAULT);
+    H5Id attr(H5Aopen(g.get(), name, H5P_DEFAULT), H5Aclose);
+    H5Id type(H5Aget_type(attr.get()), H5Tclose);
+    H5T_class_t cls = H5Tget_class(type.get());
+    if (cls == H5T_STRING) {
+      std::string v = H5ReadStringAttr(g.get(), name);
+      auto parsed = nlohmann::json::parse(v, nullptr, /*allow_exceptions=*/false);
+      out[name] = (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) ? parsed : nlohmann::json(v);
+    } else if (cls == H5T_INTEGER) {
+      out[name] = H5ReadIntAttr(g.get(), name);
+    } else if (cls == H5T_FLOAT) {
+      out[name] = H5ReadDoubleAttr(g.get(), name);
+    }
+  }
+  return out;
+}
+
+void DatasetFile::ReadRows(const std::string& split_name, int64_t start, int64_t n, void* features,
+                           void* labels) const {
+  size_t index = 0;
+  while (index < splits_.size() && splits_[index].name != split_name) ++index;
+  if (index == splits_.size()) split(split_name);  // throws with the list of splits
+  const SplitInfo& info = splits_[index];
+  AIF_CHECK(start >= 0 && n >= 0 && start + n <= info.rows, "ReadRows out of range");
+  if (n == 0) return;
+  const int64_t F = schema_.num_features();
+  Hdf5Lock lock(Hdf5Mutex());
+  const auto& h = handles_->per_split[index];
+  hsize_t off[2] = {static_cast<hsize_t>(start), 0};
+  hsize_t cnt[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(F)};
+  H5Id fspace(H5Dget_space(h.features.get()), H5Sclose);
+  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr);
+  H5Id fmem(H5Screate_simple(2, cnt, nullptr), H5Sclose);
+  hid_t ftype = schema_.feature_type == FeatureType::kUint8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT;
+  H5Check(H5Dread(h.features.get(), ftype, fmem.get(), fspace.get(), H5P_DEFAULT, features), ErrorKind::kData,
+          Format("dataset '%s': cannot read rows %lld..%lld of split '%s' (file truncated or damaged?)", path_.c_str(),
+                 static_cast<long long>(start), static_cast<long long>(start + n), split_name.c_str()));
+  H5Id lspace(H5Dget_space(h.labels.get()), H5Sclose);
+  H5Sselect_hyperslab(lspace.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr);
+  H5Id lmem(H5Screate_simple(1, cnt, nullptr), H5Sclose);
+  hid_t ltype = schema_.task == Task::kClassification ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
+  H5Check(H5Dread(h.labels.get(), ltype, lmem.get(), lspace.get(), H5P_DEFAULT, labels), ErrorKind::kData,
+          Format("dataset '%s': cannot read labels %lld..%lld of split '%s' (file truncated or damaged?)",
+                 path_.c_str(), static_cast<long long>(start), static_cast<long long>(start + n), split_name.c_str()));
+}
+
+std::string DatasetFile::VerifyChecksums() const {
+  std::vector<std::string> problems;
+  Sha256 fp;
+  fp.Update(schema_.ToJson().dump());
+  const int64_t F = schema_.num_features();
+  const size_t row_bytes = static_cast<size_t>(F) * FeatureTypeSize(schema_.feature_type);
+  for (const SplitInfo& info : splits_) {
+    Sha256 fh, lh;
+    std::vector<uint8_t> fbuf, lbuf;
+    for (int64_t start = 0; start < info.rows; start += info.chunk_rows) {
+      int64_t n = std::min(info.chunk_rows, info.rows - start);
+      fbuf.resize(static_cast<size_t>(n) * row_bytes);
+      lbuf.resize(static_cast<size_t>(n) * schema_.label_size());
+      ReadRows(info.name, start, n, fbuf.data(), lbuf.data());
+      fh.Update(fbuf.data(), fbuf.size());
+      lh.Update(lbuf.data(), lbuf.size());
+    }
+    Sha256 combined;
+    combined.Update(fh.HexDigest());
+    combined.Update(lh.HexDigest());
+    std::string actual = combined.HexDigest();
+    if (actual != info.sha256) problems.push_back("split '" + info.name + "' checksum mismatch");
+    fp.Update(info.name + ":" + actual + ";");
+  }
+  if (fp.HexDigest() != fingerprint_) problems.push_back("fingerprint mismatch");
+  return Join(problems, "; ");
+}
+
+}  // namespace aif
+
+namespace aif {
+namespace {
+
+nlohmann::json Range(const std::vector<double>& v) {
+  if (v.empty()) return nullptr;
+  auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return nlohmann::json::array({*lo, *hi});
+}
+
+nlohmann::json Names(const std::vector<std::string>& names, bool full) {
+  if (full || names.size() <= 16) return names;
+  nlohmann::json j = std::vector<std::string>(names.begin(), names.begin() + 8);
+  j.push_back(Format("... (%zu in all; --full lists them)", names.size()));
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json DatasetFile::Describe(bool full) const {
+  nlohmann::json j;
+  j["format"] = kDatasetFormatName;
+  j["format_version"] = format_version_;
+  j["fingerprint"] = fingerprint_;
+  nlohmann::json schema = schema_.ToJson();
+  schema["feature_names"] = Names(schema_.feature_names, full);
+  j["schema"] = schema;
+  nlohmann::json splits = nlohmann::json::array();
+  for (const auto& s : splits_) {
+    splits.push_back({{"name", s.name}, {"rows", s.rows}, {"chunk_rows", s.chunk_rows}, {"sha256", s.sha256}});
+  }
+  j["splits"] = splits;
+  FeatureStats st = ReadStats();
+  nlohmann::json stats;
+  stats["split"] = "train";
+  stats["count"] = st.count;
+  stats["hist_bins"] = st.hist_bins;
+  stats["quantile_levels"] = st.quantile_levels;
+  if (full) {
+    stats["mean"] = st.mean;
+    stats["std"] = st.std;
+    stats["min"] = st.min;
+    stats["max"] = st.max;
+    stats["quantiles"] = st.quantiles;
+    stats["hist_counts"] = st.hist_counts;
+  } else {
+    stats["mean_range"] = Range(st.mean);
+    stats["std_range"] = Range(st.std);
+    stats["min"] = st.min.empty() ? nlohmann::json() : nlohmann::json(*std::min_element(st.min.begin(), st.min.end()));
+    stats["max"] = st.max.empty() ? nlohmann::json() : nlohmann::json(*std::max_element(st.max.begin(), st.max.end()));
+  }
+  if (schema_.task == Task::kClassification) {
+    stats["label_counts"] = st.label_counts;
+  } else {
+    stats["label"] = {{"mean", st.label_mean}, {"std", st.label_std}, {"min", st.label_min}, {"max", st.label_max}};
+  }
+  j["stats"] = stats;
+  j["lineage"] = ReadLineage();
+  return j;
+}
+
+}  // namespace aif

@@ -1,0 +1,57 @@
+#include "data/dataset_format.h"
+
+#include "core/error.h"
+
+namespace aif {
+
+const char* TaskName(Task task) { return task == Task::kClassification ? "classification" : "regression"; }
+
+const char* FeatureTypeName(FeatureType type) { return type == FeatureType::kUint8 ? "uint8" : "float32"; }
+
+Task ParseTask(const std::string& name) {
+  if (name == "classification") return Task::kClassification;
+  if (name == "regression") return Task::kRegression;
+  ThrowData("unknown task '%s' (expected classification or regression)", name.c_str());
+}
+
+FeatureType ParseFeatureType(const std::string& name) {
+  if (name == "uint8") return FeatureType::kUint8;
+  if (name == "float32") return FeatureType::kFloat32;
+  ThrowData("unknown feature type '%s' (expected uint8 or float32)", name.c_str());
+}
+
+size_t FeatureTypeSize(FeatureType type) { return type == FeatureType::kUint8 ? 1 : 4; }
+
+int64_t DatasetSchema::num_features() const {
+  int64_t n = 1;
+  for (int64_t d : sample_shape) n *= d;
+  return sample_shape.empty() ? 0 : n;
+}
+
+nlohmann::json DatasetSchema::ToJson() const {
+  nlohmann::json j;
+  j["task"] = TaskName(task);
+  j["feature_type"] = FeatureTypeName(feature_type);
+  j["sample_shape"] = sample_shape;
+  j["num_features"] = num_features();
+  j["feature_names"] = feature_names;
+  j["label_name"] = label_name;
+  j["label_type"] = task == Task::kClassification ? "int32" : "float32";
+  if (task == Task::kClassification) j["class_names"] = class_names;
+  return j;
+}
+
+void DatasetSchema::Validate() const {
+  if (sample_shape.empty() || num_features() <= 0) ThrowData("schema: the sample shape is empty");
+  for (int64_t d : sample_shape) {
+    if (d <= 0) ThrowData("schema: sample shape has a non-positive dimension");
+  }
+  if (static_cast<int64_t>(feature_names.size()) != num_features()) {
+    ThrowData("schema: %zu feature names for %lld features", feature_names.size(),
+              static_cast<long long>(num_features()));
+  }
+  if (task == Task::kClassification && class_names.empty()) ThrowData("schema: a classification task needs classes");
+  if (task == Task::kRegression && !class_names.empty()) ThrowData("schema: a regression task has no classes");
+}
+
+}  // namespace aif

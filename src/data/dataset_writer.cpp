@@ -1,0 +1,213 @@
+#include "data/dataset_writer.h"
+
+#include <algorithm>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/hdf5_io.h"
+#include "core/sha256.h"
+#include "core/strings.h"
+
+namespace aif {
+
+int64_t DefaultChunkRows(const DatasetSchema& schema, int64_t rows) {
+  const int64_t kTargetBytes = 1 << 20;
+  int64_t row_bytes = std::max<int64_t>(1, schema.num_features() * FeatureTypeSize(schema.feature_type));
+  return std::clamp<int64_t>(kTargetBytes / row_bytes, 1, std::max<int64_t>(rows, 1));
+}
+
+struct DatasetWriter::Impl {
+  DatasetSchema schema;
+  AtomicOutput output;
+  H5File file;
+  std::vector<std::string> split_names;
+  std::vector<std::string> split_hashes;
+  bool stats_written = false;
+  bool lineage_written = false;
+  // The split being written.
+  bool in_split = false;
+  std::string split;
+  int64_t rows = 0, written = 0, chunk_rows = 0;
+  H5Id features, labels;
+  std::unique_ptr<Sha256> feature_hash, label_hash;
+
+  Impl(const std::string& path, const DatasetSchema& s)
+      : schema(s), output(path), file(H5File::Create(output.temp_path())) {}
+};
+
+DatasetWriter::DatasetWriter(const std::string& path, const DatasetSchema& schema) {
+  schema.Validate();
+  impl_.reset(new Impl(path, schema));
+  Hdf5Lock lock(Hdf5Mutex());
+  hid_t root = impl_->file.id();
+  H5WriteAttr(root, "format", std::string(kDatasetFormatName));
+  H5WriteAttr(root, "format_version", kDatasetFormatVersion);
+  H5Id g = H5CreateGroup(root, "schema");
+  H5WriteAttr(g.get(), "task", std::string(TaskName(schema.task)));
+  H5WriteAttr(g.get(), "feature_type", std::string(FeatureTypeName(schema.feature_type)));
+  H5WriteAttr(g.get(), "label_type", std::string(schema.task == Task::kClassification ? "int32" : "float32"));
+  H5WriteAttr(g.get(), "label_name", schema.label_name);
+  H5WriteAttr(g.get(), "sample_shape", schema.sample_shape);
+  H5WriteAttr(g.get(), "num_features", schema.num_features());
+  H5WriteAttr(g.get(), "num_classes", schema.num_classes());
+  H5WriteStrings(g.get(), "feature_names", schema.feature_names);
+  if (schema.task == Task::kClassification) H5WriteStrings(g.get(), "class_names", schema.class_names);
+  H5CreateGroup(root, "splits");
+}
+
+DatasetWriter::~DatasetWriter() = default;
+
+void DatasetWriter::BeginSplit(const std::string& name, int64_t rows, int64_t chunk_rows) {
+  Impl& s = *impl_;
+  AIF_CHECK(!s.in_split, "BeginSplit inside a split");
+  AIF_CHECK(rows > 0, "a split needs rows");
+  AIF_CHECK(std::find(s.split_names.begin(), s.split_names.end(), name) == s.split_names.end(), "duplicate split");
+  if (chunk_rows <= 0) chunk_rows = DefaultChunkRows(s.schema, rows);
+  chunk_rows = std::min(chunk_rows, rows);
+  Hdf5Lock lock(Hdf5Mutex());
+  H5Id g = H5CreateGroup(s.file.id(), "splits/" + name);
+  H5WriteAttr(g.get(), "rows", rows);
+  H5WriteAttr(g.get(), "chunk_rows", chunk_rows);
+
+  const int64_t F = s.schema.num_features();
+  hsize_t fdims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(F)};
+  hsize_t fchunk[2] = {static_cast<hsize_t>(chunk_rows), static_cast<hsize_t>(F)};
+  H5Id fspace(H5Screate_simple(2, fdims, nullptr), H5Sclose);
+  H5Id fdcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Check(H5Pset_chunk(fdcpl.get(), 2, fchunk), ErrorKind::kInternal, "H5Pset_chunk");
+  hid_t ftype = s.schema.feature_type == FeatureType::kUint8 ? H5T_STD_U8LE : H5T_IEEE_F32LE;
+  s.features = H5Id(H5CheckId(H5Dcreate2(g.get(), "features", ftype, fspace.get(), H5P_DEFAULT, fdcpl.get(), H5P_DEFAULT),
+                              ErrorKind::kIo, "cannot create dataset splits/" + name + "/features"),
+                    H5Dclose);
+
+  hsize_t ldims[1] = {static_cast<hsize_t>(rows)};
+  hsize_t lchunk[1] = {static_cast<hsize_t>(chunk_rows)};
+  H5Id lspace(H5Screate_simple(1, ldims, nullptr), H5Sclose);
+  H5Id ldcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Check(H5Pset_chunk(ldcpl.get(), 1, lchunk), ErrorKind::kInternal, "H5Pset_chunk");
+  hid_t ltype = s.schema.task == Task::kClassification ? H5T_STD_I32LE : H5T_IEEE_F32LE;
+  s.labels = H5Id(H5CheckId(H5Dcreate2(g.get(), "labels", ltype, lspace.get(), H5P_DEFAULT, ldcpl.get(), H5P_DEFAULT),
+                            ErrorKind::kIo, "cannot create dataset splits/" + name + "/labels"),
+                  H5Dclose);
+  s.in_split = true;
+  s.split = name;
+  s.rows = rows;
+  s.written = 0;
+  s.chunk_rows = chunk_rows;
+  s.feature_hash.reset(new Sha256);
+  s.label_hash.reset(new Sha256);
+}
+
+void DatasetWriter::Append(const void* features, const void* labels, int64_t n) {
+  Impl& s = *impl_;
+  AIF_CHECK(s.in_split, "Append outside a split");
+  AIF_CHECK(n >= 0 && s.written + n <= s.rows, "Append past the end of the split");
+  if (n == 0) return;
+  const int64_t F = s.schema.num_features();
+  const size_t feature_bytes = static_cast<size_t>(n * F) * FeatureTypeSize(s.schema.feature_type);
+  s.feature_hash->Update(features, feature_bytes);
+  s.label_hash->Update(labels, static_cast<size_t>(n) * s.schema.label_size());
+
+  Hdf5Lock lock(Hdf5Mutex());
+  const std::string where = "splits/" + s.split;
+  hsize_t start[2] = {static_cast<hsize_t>(s.written), 0};
+  hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(F)};
+  H5Id fspace(H5Dget_space(s.features.get()), H5Sclose);
+  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  H5Id fmem(H5Screate_simple(2, count, nullptr), H5Sclose);
+  hid_t fmem_type = s.schema.feature_type == FeatureType::kUint8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT;
+  H5Check(H5Dwrite(s.features.get(), fmem_type, fmem.get(), fspace.get(), H5P_DEFAULT, features), ErrorKind::kIo,
+          "cannot write " + where + "/features (disk full?)");
+
+  H5Id lspace(H5Dget_space(s.labels.get()), H5Sclose);
+  H5Sselect_hyperslab(lspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  H5Id lmem(H5Screate_simple(1, count, nullptr), H5Sclose);
+  hid_t lmem_type = s.schema.task == Task::kClassification ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
+  H5Check(H5Dwrite(s.labels.get(), lmem_type, lmem.get(), lspace.get(), H5P_DEFAULT, labels), ErrorKind::kIo,
+          "cannot write " + where + "/labels (disk full?)");
+  s.written += n;
+}
+
+void DatasetWriter::EndSplit() {
+  Impl& s = *impl_;
+  AIF_CHECK(s.in_split, "EndSplit outside a split");
+  AIF_CHECK(s.written == s.rows, Format("split %s: %lld of %lld rows written", s.split.c_str(),
+                                        static_cast<long long>(s.written), static_cast<long long>(s.rows)));
+  Sha256 combined;
+  combined.Update(s.feature_hash->HexDigest());
+  combined.Update(s.label_hash->HexDigest());
+  const std::string sha = combined.HexDigest();
+  Hdf5Lock lock(Hdf5Mutex());
+  H5Id g = H5OpenGroup(s.file.id(), "splits/" + s.split);
+  H5WriteAttr(g.get(), "sha256", sha);
+  s.features.Reset();
+  s.labels.Reset();
+  s.split_names.push_back(s.split);
+  s.split_hashes.push_back(sha);
+  s.in_split = false;
+}
+
+void DatasetWriter::SetStats(const FeatureStats& st) {
+  Impl& s = *impl_;
+  const int64_t F = s.schema.num_features();
+  AIF_CHECK(st.num_features() == F, "stats do not match the schema");
+  Hdf5Lock lock(Hdf5Mutex());
+  H5Id g = H5CreateGroup(s.file.id(), "stats");
+  H5WriteAttr(g.get(), "source_split", std::string("train"));
+  H5WriteAttr(g.get(), "count", st.count);
+  H5WriteAttr(g.get(), "hist_bins", st.hist_bins);
+  H5WriteArray(g.get(), "mean", st.mean);
+  H5WriteArray(g.get(), "std", st.std);
+  H5WriteArray(g.get(), "min", st.min);
+  H5WriteArray(g.get(), "max", st.max);
+  H5WriteArray(g.get(), "hist_edges", st.hist_edges, {F, st.hist_bins + 1});
+  H5WriteArray(g.get(), "hist_counts", st.hist_counts, {F, st.hist_bins});
+  H5WriteArray(g.get(), "quantile_levels", st.quantile_levels);
+  H5WriteArray(g.get(), "quantiles", st.quantiles, {F, static_cast<int64_t>(st.quantile_levels.size())});
+  if (s.schema.task == Task::kClassification) {
+    H5WriteArray(g.get(), "label_counts", st.label_counts);
+  } else {
+    H5WriteAttr(g.get(), "label_mean", st.label_mean);
+    H5WriteAttr(g.get(), "label_std", st.label_std);
+    H5WriteAttr(g.get(), "label_min", st.label_min);
+    H5WriteAttr(g.get(), "label_max", st.label_max);
+  }
+  s.stats_written = true;
+}
+
+void DatasetWriter::SetLineage(const nlohmann::json& lineage) {
+  Impl& s = *impl_;
+  AIF_CHECK(lineage.is_object(), "lineage must be a JSON object");
+  Hdf5Lock lock(Hdf5Mutex());
+  H5Id g = H5CreateGroup(s.file.id(), "lineage");
+  for (const auto& [key, value] : lineage.items()) {
+    if (value.is_string()) H5WriteAttr(g.get(), key, value.get<std::string>());
+    else if (value.is_number_integer()) H5WriteAttr(g.get(), key, value.get<int64_t>());
+    else if (value.is_number()) H5WriteAttr(g.get(), key, value.get<double>());
+    else H5WriteAttr(g.get(), key, value.dump());
+  }
+  s.lineage_written = true;
+}
+
+std::string DatasetWriter::Commit() {
+  Impl& s = *impl_;
+  AIF_CHECK(!s.in_split, "Commit inside a split");
+  AIF_CHECK(!s.split_names.empty() && s.split_names[0] == "train", "a dataset needs a train split first");
+  AIF_CHECK(s.stats_written && s.lineage_written, "stats and lineage must be set before Commit");
+  Sha256 fp;
+  fp.Update(s.schema.ToJson().dump());
+  for (size_t i = 0; i < s.split_names.size(); ++i) fp.Update(s.split_names[i] + ":" + s.split_hashes[i] + ";");
+  std::string fingerprint = fp.HexDigest();
+  {
+    Hdf5Lock lock(Hdf5Mutex());
+    H5WriteAttr(s.file.id(), "fingerprint", fingerprint);
+    H5Id g = H5OpenGroup(s.file.id(), "splits");
+    H5WriteAttr(g.get(), "names", Join(s.split_names, ","));
+    s.file.Flush();
+    s.file.Close();
+  }
+  s.output.Commit();
+  return fingerprint;
+}
+
+}  // namespace aif

@@ -1,0 +1,368 @@
+#include "data/sharded_reader.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "data/epoch_order.h"
+
+namespace aif {
+
+Remainder ParseRemainder(const std::string& name) {
+  if (name == "drop") return Remainder::kDrop;
+  if (name == "pad") return Remainder::kPad;
+  ThrowUsage("remainder policy must be drop or pad, got '%s'", name.c_str());
+}
+
+Normalization ParseNormalization(const std::string& name) {
+  if (name == "auto") return Normalization::kAuto;
+  if (name == "none") return Normalization::kNone;
+  if (name == "scale") return Normalization::kScale;
+  if (name == "standardize") return Normalization::kStandardize;
+  ThrowUsage("normalization must be auto, none, scale or standardize, got '%s'", name.c_str());
+}
+
+const char* NormalizationName(Normalization n) {
+  switch (n) {
+    case Normalization::kAuto: return "auto";
+    case Normalization::kNone: return "none";
+    case Normalization::kScale: return "scale";
+    case Normalization::kStandardize: return "standardize";
+  }
+  return "?";
+}
+
+ReaderCursor ReaderCursor::FromJson(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("epoch") || !j.contains("position") || !j["epoch"].is_number_integer() ||
+      !j["position"].is_number_integer() || j["epoch"].get<int64_t>() < 0 || j["position"].get<int64_t>() < 0) {
+    ThrowData("invalid reader cursor %s (expected {\"epoch\": E, \"position\": P})", j.dump().c_str());
+  }
+  return ReaderCursor{j["epoch"].get<int64_t>(), j["position"].get<int64_t>()};
+}
+
+class ShardedReader::Impl {
+ public:
+  Impl(const std::string& path, const ReaderOptions& o, int rank, int world)
+      : opt_(o), rank_(rank), world_(world), file_(DatasetFile::Open(path)), split_(file_->split(o.split)) {
+    const DatasetSchema& schema = file_->schema();
+    F_ = schema.num_features();
+    N_ = split_.rows;
+    B_ = o.global_batch;
+    if (world < 1 || rank < 0 || rank >= world) ThrowInternal("bad rank %d of %d", rank, world);
+    if (B_ < world) {
+      ThrowUsage("the global batch size %lld is smaller than the number of ranks %d; every rank needs at least "
+                 "one sample",
+                 static_cast<long long>(B_), world);
+    }
+    if (o.remainder == Remainder::kDrop && B_ > N_) {
+      ThrowUsage("the global batch size %lld exceeds the %lld samples of split '%s'; use a smaller batch or "
+                 "remainder 'pad'",
+                 static_cast<long long>(B_), static_cast<long long>(N_), o.split.c_str());
+    }
+    if (o.window_chunks < 1) ThrowUsage("the shuffle window must be at least 1 chunk");
+    // This rank's share of every global batch.
+    share_begin_ = rank * (B_ / world) + std::min<int64_t>(rank, B_ % world);
+    share_rows_ = B_ / world + (rank < B_ % world ? 1 : 0);
+    spec_ = OrderSpec{N_, split_.chunk_rows, o.seed, o.shuffle,
+                      std::min<int64_t>(o.window_chunks, (int64_t{1} << 31) / split_.chunk_rows)};
+    SetUpNormalization(schema);
+    PlanMemory(schema);
+    StartThread();
+  }
+
+  ~Impl() { StopThread(); }
+
+  Batch Next() {
+    auto t0 = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_cv_.wait(lock, [&] { return !queue_.empty() || error_; });
+    wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (queue_.empty() && error_) std::rethrow_exception(error_);
+    Batch b = std::move(queue_.front());
+    queue_.pop_front();
+    consumer_cursor_ = b.next;
+    space_cv_.notify_one();
+    return b;
+  }
+
+  void Seek(const ReaderCursor& c) {
+    StopThread();
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.clear();
+    error_ = nullptr;
+    produce_cursor_ = consumer_cursor_ = Normalize(c);
+    StartThreadLocked();
+  }
+
+  ReaderCursor cursor() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return consumer_cursor_;
+  }
+
+  int64_t batches_per_epoch() const { return opt_.remainder == Remainder::kDrop ? N_ / B_ : (N_ + B_ - 1) / B_; }
+  int64_t local_rows() const { return share_rows_; }
+  const DatasetFile& file() const { return *file_; }
+  const SplitInfo& split() const { return split_; }
+  Normalization normalization() const { return norm_; }
+  int64_t depth() const { return depth_; }
+  int64_t cache_capacity() const { return cache_capacity_; }
+
+  ReaderStats stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    ReaderStats s;
+    s.chunks_read = chunks_read_.load();
+    s.chunk_cache_hits = cache_hits_.load();
+    s.bytes_read = bytes_read_.load();
+    s.wait_seconds = wait_seconds_;
+    return s;
+  }
+
+ private:
+  struct Chunk {
+    std::vector<uint8_t> features;
+    std::vector<uint8_t> labels;
+  };
+
+  void SetUpNormalization(const DatasetSchema& schema) {
+    norm_ = opt_.normalization;
+    const bool u8 = schema.feature_type == FeatureType::kUint8;
+    if (norm_ == Normalization::kAuto) norm_ = u8 ? Normalization::kScale : Normalization::kStandardize;
+    offset_.assign(F_, 0.0f);
+    scale_.assign(F_, 1.0f);
+    if (norm_ == Normalization::kNone) return;
+    if (norm_ == Normalization::kScale && u8) {
+      std::fill(scale_.begin(), scale_.end(), 1.0f / 255.0f);
+      return;
+    }
+    FeatureStats st = file_->ReadStats();
+    for (int64_t f = 0; f < F_; ++f) {
+      double off, spread;
+      if (norm_ == Normalization::kScale) {
+        off = st.min[f];
+        spread = st.max[f] - st.min[f];
+      } else {
+        off = st.mean[f];
+        spread = st.std[f];
+      }
+      offset_[f] = static_cast<float>(off);
+      scale_[f] = spread > 1e-12 ? static_cast<float>(1.0 / spread) : 1.0f;
+    }
+  }
+
+  // Splits memory_bytes between prefetched batches and the chunk cache.
+  void PlanMemory(const DatasetSchema& schema) {
+    const int64_t row_out = F_ * 4 + 8 + 4 + 1;  // features, id, label, valid
+    batch_bytes_ = share_rows_ * row_out;
+    chunk_bytes_ = split_.chunk_rows * (F_ * static_cast<int64_t>(FeatureTypeSize(schema.feature_type)) + 4);
+    const int64_t order_bytes = EpochOrder::MemoryBytes(spec_);
+    // Held at once: queued batches, the one being built, the caller's one.
+    const int64_t minimum = order_bytes + chunk_bytes_ + 3 * batch_bytes_;
+    if (minimum > opt_.memory_bytes) {
+      ThrowUsage("the reader memory bound %s is too small for a local batch of %s and a chunk of %s; raise it to at "
+                 "least %s (option --reader-memory)",
+                 HumanBytes(static_cast<double>(opt_.memory_bytes)).c_str(),
+                 HumanBytes(static_cast<double>(batch_bytes_)).c_str(),
+                 HumanBytes(static_cast<double>(chunk_bytes_)).c_str(), HumanBytes(static_cast<double>(minimum)).c_str());
+    }
+    const int64_t avail = opt_.memory_bytes - order_bytes;
+    depth_ = std::clamp<int64_t>(avail / 2 / std::max<int64_t>(batch_bytes_, 1) - 2, 1,
+                                 std::max<int64_t>(1, opt_.prefetch_batches));
+    const int64_t num_chunks = (N_ + split_.chunk_rows - 1) / split_.chunk_rows;
+    cache_capacity_ = std::clamp<int64_t>((avail - (depth_ + 2) * batch_bytes_) / chunk_bytes_, 1, num_chunks);
+  }
+
+  ReaderCursor Normalize(ReaderCursor c) const {
+    if (c.epoch < 0 || c.position < 0) ThrowUsage("invalid reader cursor (%lld, %lld)", static_cast<long long>(c.epoch),
+                                                  static_cast<long long>(c.position));
+    const bool drop = opt_.remainder == Remainder::kDrop;
+    if ((drop && c.position + B_ > N_) || (!drop && c.position >= N_)) return ReaderCursor{c.epoch + 1, 0};
+    return c;
+  }
+
+  void StartThread() {
+    std::lock_guard<std::mutex> lock(mu_);
+    StartThreadLocked();
+  }
+
+  void StartThreadLocked() {
+    stop_ = false;
+    thread_ = std::thread([this] { ProduceLoop(); });
+  }
+
+  void StopThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    space_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void ProduceLoop() {
+    for (;;) {
+      ReaderCursor at;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        space_cv_.wait(lock, [&] { return stop_ || static_cast<int64_t>(queue_.size()) < depth_; });
+        if (stop_) return;
+        at = produce_cursor_;
+      }
+      Batch b;
+      try {
+        b = Build(at);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu_);
+        error_ = std::current_exception();
+        ready_cv_.notify_all();
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      produce_cursor_ = b.next;
+      queue_.push_back(std::move(b));
+      ready_cv_.notify_one();
+    }
+  }
+
+  const Chunk& GetChunk(int64_t c) {
+    auto it = cache_.find(c);
+    if (it != cache_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.first);
+      cache_hits_++;
+      return it->second.second;
+    }
+    while (static_cast<int64_t>(cache_.size()) >= cache_capacity_) {
+      cache_.erase(lru_.back());
+      lru_.pop_back();
+    }
+    const int64_t first = c * split_.chunk_rows;
+    const int64_t n = std::min(split_.chunk_rows, N_ - first);
+    Chunk chunk;
+    chunk.features.resize(static_cast<size_t>(n * F_) * FeatureTypeSize(file_->schema().feature_type));
+    chunk.labels.resize(static_cast<size_t>(n) * 4);
+    file_->ReadRows(split_.name, first, n, chunk.features.data(), chunk.labels.data());
+    chunks_read_++;
+    bytes_read_ += static_cast<int64_t>(chunk.features.size() + chunk.labels.size());
+    lru_.push_front(c);
+    auto& slot = cache_[c];
+    slot.first = lru_.begin();
+    slot.second = std::move(chunk);
+    return slot.second;
+  }
+
+  Batch Build(const ReaderCursor& at) {
+    if (!order_ || order_->epoch() != at.epoch) order_.reset(new EpochOrder(spec_, at.epoch));
+    const int64_t end = std::min(at.position + B_, N_);
+    ids_.clear();
+    order_->Positions(at.position, end, &ids_);
+    const int64_t real = static_cast<int64_t>(ids_.size());
+    for (int64_t pad = B_ - real; pad > 0;) {  // only with remainder = pad
+      int64_t take = std::min(pad, N_);
+      order_->Positions(0, take, &ids_);
+      pad -= take;
+    }
+    entries_.clear();
+    for (int64_t i = 0; i < B_; ++i) entries_.push_back({ids_[i], i < real ? uint8_t{1} : uint8_t{0}});
+    std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+      return a.id != b.id ? a.id < b.id : a.valid > b.valid;
+    });
+
+    Batch b;
+    b.epoch = at.epoch;
+    b.step_in_epoch = at.position / B_;
+    b.rows = share_rows_;
+    b.num_features = F_;
+    b.global_rows = B_;
+    b.global_valid = real;
+    b.features.resize(static_cast<size_t>(share_rows_ * F_));
+    b.sample_ids.resize(share_rows_);
+    b.valid.resize(share_rows_);
+    const bool classification = file_->schema().task == Task::kClassification;
+    if (classification) b.class_labels.resize(share_rows_);
+    else b.targets.resize(share_rows_);
+    const bool u8 = file_->schema().feature_type == FeatureType::kUint8;
+
+    for (int64_t i = 0; i < share_rows_; ++i) {
+      const Entry& e = entries_[share_begin_ + i];
+      const int64_t c = e.id / split_.chunk_rows, row = e.id - c * split_.chunk_rows;
+      const Chunk& chunk = GetChunk(c);
+      float* dst = &b.features[i * F_];
+      if (u8) {
+        const uint8_t* src = chunk.features.data() + row * F_;
+        for (int64_t f = 0; f < F_; ++f) dst[f] = (static_cast<float>(src[f]) - offset_[f]) * scale_[f];
+      } else {
+        const float* src = reinterpret_cast<const float*>(chunk.features.data()) + row * F_;
+        for (int64_t f = 0; f < F_; ++f) dst[f] = (src[f] - offset_[f]) * scale_[f];
+      }
+      if (classification) {
+        b.class_labels[i] = reinterpret_cast<const int32_t*>(chunk.labels.data())[row];
+      } else {
+        b.targets[i] = reinterpret_cast<const float*>(chunk.labels.data())[row];
+      }
+      b.sample_ids[i] = e.id;
+      b.valid[i] = e.valid;
+    }
+    b.next = Normalize(ReaderCursor{at.epoch, at.position + B_});
+    return b;
+  }
+
+  struct Entry {
+    int64_t id;
+    uint8_t valid;
+  };
+
+  ReaderOptions opt_;
+  int rank_, world_;
+  std::unique_ptr<DatasetFile> file_;
+  SplitInfo split_;
+  int64_t F_ = 0, N_ = 0, B_ = 0;
+  int64_t share_begin_ = 0, share_rows_ = 0;
+  OrderSpec spec_;
+  Normalization norm_ = Normalization::kNone;
+  std::vector<float> offset_, scale_;
+  int64_t batch_bytes_ = 0, chunk_bytes_ = 0, depth_ = 1, cache_capacity_ = 1;
+
+  // Producer-only state.
+  std::unique_ptr<EpochOrder> order_;
+  std::vector<int64_t> ids_;
+  std::vector<Entry> entries_;
+  std::list<int64_t> lru_;
+  std::unordered_map<int64_t, std::pair<std::list<int64_t>::iterator, Chunk>> cache_;
+  std::atomic<int64_t> chunks_read_{0}, cache_hits_{0}, bytes_read_{0};
+
+  // Shared between the producer and the consumer, under mu_.
+  mutable std::mutex mu_;
+  std::condition_variable ready_cv_, space_cv_;
+  std::deque<Batch> queue_;
+  std::exception_ptr error_;
+  bool stop_ = false;
+  ReaderCursor produce_cursor_, consumer_cursor_;
+  double wait_seconds_ = 0;
+  std::thread thread_;
+};
+
+ShardedReader::ShardedReader(const std::string& path, const ReaderOptions& options, int rank, int world_size)
+    : impl_(new Impl(path, options, rank, world_size)) {}
+ShardedReader::~ShardedReader() = default;
+Batch ShardedReader::Next() { return impl_->Next(); }
+void ShardedReader::Seek(const ReaderCursor& cursor) { impl_->Seek(cursor); }
+ReaderCursor ShardedReader::cursor() const { return impl_->cursor(); }
+int64_t ShardedReader::batches_per_epoch() const { return impl_->batches_per_epoch(); }
+int64_t ShardedReader::local_batch_rows() const { return impl_->local_rows(); }
+const DatasetFile& ShardedReader::dataset() const { return impl_->file(); }
+const SplitInfo& ShardedReader::split() const { return impl_->split(); }
+Normalization ShardedReader::normalization() const { return impl_->normalization(); }
+ReaderStats ShardedReader::stats() const { return impl_->stats(); }
+int64_t ShardedReader::prefetch_depth() const { return impl_->depth(); }
+int64_t ShardedReader::cache_chunks() const { return impl_->cache_capacity(); }
+
+}  // namespace aif
