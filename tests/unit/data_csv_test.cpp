@@ -1,0 +1,131 @@
+// CSV tables and `PrepareCsv`: label mapping, task detection and every bad
+// input case, each with a message naming the line and column.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "data/csv_table.h"
+#include "data/dataset_file.h"
+#include "data/prepare.h"
+#include "support/test_util.h"
+
+namespace aif {
+namespace {
+
+TEST(CsvRecord, QuotesAndEscapes) {
+  std::vector<std::string> f;
+  ASSERT_TRUE(SplitCsvRecord("a,\"b,c\",\"d\"\"e\",", &f));
+  EXPECT_EQ(f, (std::vector<std::string>{"a", "b,c", "d\"e", ""}));
+  EXPECT_FALSE(SplitCsvRecord("a,\"open", &f));
+}
+
+class CsvFixture : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& text) {
+    std::string path = dir_.File("t.csv");
+    testing::WriteText(path, text);
+    return path;
+  }
+  // Prepares and expects a data error mentioning every needle; checks that
+  // no output file appears.
+  void ExpectError(const std::string& text, std::vector<std::string> needles, ErrorKind kind = ErrorKind::kData) {
+    CsvPrepareOptions o;
+    o.input = Write(text);
+    o.out = dir_.File("out.h5");
+    o.label_column = "y";
+    try {
+      PrepareCsv(o, nlohmann::json::object());
+      ADD_FAILURE() << "expected an error for:\n" << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), kind) << e.what();
+      for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(PathExists(o.out));
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(CsvFixture, BadInputsNameLineAndColumn) {
+  ExpectError("", {"empty"});
+  ExpectError("a,b,y\n", {"no data rows"});
+  ExpectError("a,b,label\n1,2,x\n", {"no column named 'y'", "label"});
+  ExpectError("a,b,y\n1,2,x\n3,,x\n", {":3:", "column 'b'", "missing value"});
+  ExpectError("a,b,y\n1,2,x\n3,abc,x\n", {":3:", "column 'b'", "'abc'"});
+  ExpectError("a,b,y\n1,2,x\n3,4\n", {":3:", "2 fields", "header has 3"});
+  ExpectError("a,b,y\n1,2,x\n3,4,x,5\n", {":3:", "4 fields"});
+  ExpectError("a,a,y\n1,2,x\n", {"duplicate", "'a'"});
+  ExpectError("a,,y\n1,2,x\n", {"column 2 has no name"});
+  ExpectError("a,b,y\n1,nan,x\n", {":2:", "column 'b'", "finite"});
+  ExpectError("a,b,y\n1,2,\"x\n", {":2:", "unterminated"});
+  ExpectError("a,y\n1,x\n2,x\n", {"no training rows"}, ErrorKind::kUsage);
+}
+
+TEST_F(CsvFixture, StringLabelsBecomeSortedClasses) {
+  std::string text = "sepal,petal,y\n";
+  const char* names[] = {"virginica", "setosa", "versicolor"};
+  for (int i = 0; i < 60; ++i) text += std::to_string(i) + "," + std::to_string(i % 5) + "," + names[i % 3] + "\n";
+  CsvPrepareOptions o;
+  o.input = Write(text);
+  o.out = dir_.File("iris.h5");
+  o.label_column = "y";
+  PrepareCsv(o, nlohmann::json::object());
+  auto f = DatasetFile::Open(o.out);
+  EXPECT_EQ(f->schema().task, Task::kClassification);
+  EXPECT_EQ(f->schema().class_names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+  EXPECT_EQ(f->schema().feature_names, (std::vector<std::string>{"sepal", "petal"}));
+  EXPECT_EQ(f->split("train").rows + f->split("val").rows + f->split("test").rows, 60);
+  EXPECT_EQ(f->split("val").rows, 6);
+  EXPECT_EQ(f->split("test").rows, 6);
+  // Every row lands in exactly one split with its label intact.
+  std::set<int> ids;
+  for (const auto& s : f->splits()) {
+    std::vector<float> x(s.rows * 2);
+    std::vector<int32_t> y(s.rows);
+    f->ReadRows(s.name, 0, s.rows, x.data(), y.data());
+    for (int64_t r = 0; r < s.rows; ++r) {
+      int id = static_cast<int>(x[r * 2]);
+      ids.insert(id);
+      EXPECT_EQ(f->schema().class_names[y[r]], names[id % 3]);
+    }
+  }
+  EXPECT_EQ(ids.size(), 60u);
+}
+
+TEST_F(CsvFixture, TaskDetectionAndRegressionTargets) {
+  std::string text = "x,y\n";
+  for (int i = 0; i < 30; ++i) text += std::to_string(i) + "," + std::to_string(i * 0.5 + 0.25) + "\n";
+  CsvPrepareOptions o;
+  o.input = Write(text);
+  o.out = dir_.File("reg.h5");
+  o.label_column = "y";
+  o.val_fraction = 0;
+  o.test_fraction = 0;
+  PrepareCsv(o, nlohmann::json::object());
+  auto f = DatasetFile::Open(o.out);
+  EXPECT_EQ(f->schema().task, Task::kRegression);
+  EXPECT_FALSE(f->HasSplit("val"));
+  FeatureStats st = f->ReadStats();
+  EXPECT_NEAR(st.label_mean, 7.5, 1e-9);
+  EXPECT_EQ(st.label_min, 0.25);
+  // Integer labels are classes, numbered by value.
+  text = "x,y\n";
+  for (int i = 0; i < 30; ++i) text += std::to_string(i) + "," + std::to_string(i % 3 == 0 ? 10 : 2) + "\n";
+  o.input = Write(text);
+  o.out = dir_.File("cls.h5");
+  PrepareCsv(o, nlohmann::json::object());
+  EXPECT_EQ(DatasetFile::Open(o.out)->schema().class_names, (std::vector<std::string>{"2", "10"}));
+  // A regression task refuses text targets, naming the line.
+  text = "x,y\n1,2.5\n2,high\n";
+  o.input = Write(text);
+  o.out = dir_.File("bad.h5");
+  o.task = "regression";
+  try {
+    PrepareCsv(o, nlohmann::json::object());
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(":3:"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace aif

@@ -1,0 +1,180 @@
+// The sharded reader in one process: P readers with ranks 0..P-1 stand in
+// for P MPI ranks (tests/mpi runs the same checks under mpirun).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+#include "data/epoch_order.h"
+#include "data/sharded_reader.h"
+#include "support/test_util.h"
+
+namespace aif {
+namespace {
+
+class ReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec_.train_rows = 1003;
+    spec_.val_rows = 10;
+    path_ = dir_.File("d.h5");
+    testing::WriteSyntheticDataset(path_, spec_);
+    opt_.global_batch = 64;
+    opt_.seed = 5;
+    opt_.window_chunks = 4;
+    opt_.normalization = Normalization::kNone;
+  }
+
+  // Global batches (sorted ids, with validity) for `steps` steps on P ranks.
+  std::vector<std::vector<std::pair<int64_t, int>>> Run(int P, int steps) {
+    std::vector<std::unique_ptr<ShardedReader>> readers;
+    for (int r = 0; r < P; ++r) readers.emplace_back(new ShardedReader(path_, opt_, r, P));
+    std::vector<std::vector<std::pair<int64_t, int>>> out;
+    for (int s = 0; s < steps; ++s) {
+      std::vector<std::pair<int64_t, int>> batch;
+      for (int r = 0; r < P; ++r) {
+        Batch b = readers[r]->Next();
+        EXPECT_EQ(b.rows, opt_.global_batch / P + (r < opt_.global_batch % P ? 1 : 0));
+        for (int64_t i = 0; i < b.rows; ++i) {
+          EXPECT_EQ(b.features[i * 3], static_cast<float>(b.sample_ids[i])) << "row content matches its id";
+          EXPECT_EQ(b.class_labels[i], b.sample_ids[i] % 7);
+          batch.emplace_back(b.sample_ids[i], b.valid[i]);
+        }
+      }
+      std::sort(batch.begin(), batch.end());
+      out.push_back(batch);
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  testing::SyntheticSpec spec_;
+  std::string path_;
+  ReaderOptions opt_;
+};
+
+TEST_F(ReaderTest, EveryRankCountGivesTheSameGlobalBatches) {
+  opt_.remainder = Remainder::kPad;
+  const int steps = 2 * 16;  // two epochs of ceil(1003 / 64) = 16 batches
+  auto reference = Run(1, steps);
+  for (int P : {2, 3, 4, 7}) EXPECT_EQ(Run(P, steps), reference) << P << " ranks";
+  // Each sample exactly once per epoch among the valid rows.
+  for (int e = 0; e < 2; ++e) {
+    std::map<int64_t, int> seen;
+    int padding = 0;
+    for (int s = e * 16; s < (e + 1) * 16; ++s) {
+      for (auto [id, valid] : reference[s]) valid ? seen[id]++ : padding++;
+    }
+    EXPECT_EQ(seen.size(), 1003u);
+    for (auto [id, n] : seen) EXPECT_EQ(n, 1) << "sample " << id;
+    EXPECT_EQ(padding, 16 * 64 - 1003);
+  }
+  EXPECT_NE(reference[0], reference[16]) << "epochs must differ";
+}
+
+TEST_F(ReaderTest, DropSkipsTheRemainder) {
+  opt_.remainder = Remainder::kDrop;
+  ShardedReader reader(path_, opt_, 0, 1);
+  EXPECT_EQ(reader.batches_per_epoch(), 1003 / 64);
+  std::set<int64_t> ids;
+  for (int s = 0; s < 15; ++s) {
+    Batch b = reader.Next();
+    EXPECT_EQ(b.epoch, 0);
+    EXPECT_EQ(b.global_valid, 64);
+    ids.insert(b.sample_ids.begin(), b.sample_ids.end());
+  }
+  EXPECT_EQ(ids.size(), 15u * 64);
+  EXPECT_EQ(reader.Next().epoch, 1);
+}
+
+TEST_F(ReaderTest, CursorRoundTripsAndWorksOnAnotherRankCount) {
+  ShardedReader reader(path_, opt_, 1, 2);
+  for (int s = 0; s < 20; ++s) reader.Next();  // into the second epoch
+  ReaderCursor c = reader.cursor();
+  EXPECT_EQ(c.epoch, 1);
+  EXPECT_EQ(ReaderCursor::FromJson(nlohmann::json::parse(c.ToJson().dump())), c);
+  std::vector<std::vector<int64_t>> want;
+  for (int s = 0; s < 5; ++s) want.push_back(reader.Next().sample_ids);
+
+  ShardedReader resumed(path_, opt_, 1, 2);
+  resumed.Seek(c);
+  for (int s = 0; s < 5; ++s) EXPECT_EQ(resumed.Next().sample_ids, want[s]);
+
+  // The same cursor on 3 ranks continues the same global batches.
+  std::vector<std::unique_ptr<ShardedReader>> three;
+  std::vector<std::unique_ptr<ShardedReader>> two;
+  for (int r = 0; r < 3; ++r) three.emplace_back(new ShardedReader(path_, opt_, r, 3));
+  for (int r = 0; r < 2; ++r) two.emplace_back(new ShardedReader(path_, opt_, r, 2));
+  for (auto& rd : three) rd->Seek(c);
+  for (auto& rd : two) rd->Seek(c);
+  for (int s = 0; s < 3; ++s) {
+    std::vector<int64_t> a, b;
+    for (auto& rd : three) {
+      auto ids = rd->Next().sample_ids;
+      a.insert(a.end(), ids.begin(), ids.end());
+    }
+    for (auto& rd : two) {
+      auto ids = rd->Next().sample_ids;
+      b.insert(b.end(), ids.begin(), ids.end());
+    }
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    EXPECT_EQ(a, b);
+  }
+  EXPECT_THROW(ReaderCursor::FromJson(nlohmann::json{{"epoch", -1}, {"position", 0}}), Error);
+}
+
+TEST_F(ReaderTest, Normalisation) {
+  testing::SyntheticSpec u8 = spec_;
+  u8.type = FeatureType::kUint8;
+  testing::WriteSyntheticDataset(dir_.File("u8.h5"), u8);
+  opt_.normalization = Normalization::kAuto;
+  ShardedReader scaled(dir_.File("u8.h5"), opt_, 0, 1);
+  EXPECT_EQ(scaled.normalization(), Normalization::kScale);
+  Batch b = scaled.Next();
+  for (int64_t i = 0; i < b.rows; ++i) EXPECT_FLOAT_EQ(b.features[i * 3], (b.sample_ids[i] % 251) / 255.0f);
+
+  ShardedReader standard(path_, opt_, 0, 1);  // float32: standardize
+  EXPECT_EQ(standard.normalization(), Normalization::kStandardize);
+  double sum = 0;
+  int64_t n = 0;
+  for (int s = 0; s < standard.batches_per_epoch(); ++s) {
+    Batch sb = standard.Next();
+    for (int64_t i = 0; i < sb.rows; ++i, ++n) sum += sb.features[i * 3];
+  }
+  EXPECT_NEAR(sum / n, 0.0, 0.05);
+}
+
+TEST_F(ReaderTest, ImpossibleRequestsAreUsageErrors) {
+  auto kind_of = [&](ReaderOptions o, int rank, int world) {
+    try {
+      ShardedReader r(path_, o, rank, world);
+    } catch (const Error& e) {
+      return e.kind();
+    }
+    return ErrorKind::kInternal;
+  };
+  ReaderOptions o = opt_;
+  o.global_batch = 3;
+  EXPECT_EQ(kind_of(o, 0, 4), ErrorKind::kUsage);  // fewer samples than ranks
+  o = opt_;
+  o.memory_bytes = 1000;
+  EXPECT_EQ(kind_of(o, 0, 1), ErrorKind::kUsage);
+  o = opt_;
+  o.split = "test";
+  EXPECT_EQ(kind_of(o, 0, 1), ErrorKind::kUsage);
+  o = opt_;
+  o.split = "val";
+  o.remainder = Remainder::kDrop;  // 64 > 10 rows
+  EXPECT_EQ(kind_of(o, 0, 1), ErrorKind::kUsage);
+  o.remainder = Remainder::kPad;  // fine: one padded batch per epoch
+  ShardedReader r(path_, o, 0, 1);
+  Batch b = r.Next();
+  EXPECT_EQ(b.global_valid, 10);
+  EXPECT_EQ(b.rows, 64);
+}
+
+}  // namespace
+}  // namespace aif
