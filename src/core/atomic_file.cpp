@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -12,10 +15,31 @@
 
 namespace aif {
 
+namespace {
+
+// Removes "<final>.tmp.<this host>.<pid>.<n>" files whose pid is not running.
+void RemoveStaleTemporaries(const std::string& final_path) {
+  namespace stdfs = std::filesystem;
+  const std::string prefix = stdfs::path(final_path).filename().string() + ".tmp." + HostName() + ".";
+  std::error_code ec;
+  for (const auto& entry : stdfs::directory_iterator(ParentDirectory(final_path), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!StartsWith(name, prefix)) continue;
+    auto pid = ParseInt(Split(name.substr(prefix.size()), '.')[0]);
+    if (pid && *pid > 0 && ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH) {
+      ::unlink(entry.path().c_str());
+    }
+  }
+}
+
+}  // namespace
+
 AtomicOutput::AtomicOutput(const std::string& final_path) : final_path_(final_path) {
   MakeDirectories(ParentDirectory(final_path));
-  static int counter = 0;
-  temp_path_ = Format("%s.tmp.%d.%d", final_path.c_str(), static_cast<int>(::getpid()), counter++);
+  RemoveStaleTemporaries(final_path);
+  static std::atomic<int> counter{0};
+  temp_path_ = Format("%s.tmp.%s.%d.%d", final_path.c_str(), HostName().c_str(), static_cast<int>(::getpid()),
+                      counter++);
 }
 
 AtomicOutput::~AtomicOutput() {

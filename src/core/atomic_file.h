@@ -1,9 +1,11 @@
 // Atomic publication of files (promise 4 of DESIGN.md): a job writes under a
 // temporary name in the destination directory, and Commit() flushes it to
 // disk, renames it into place and syncs the directory. A reader therefore
-// sees either the old file or the complete new one, never a partial one;
-// a job killed before Commit() leaves at most a "*.tmp.*" file behind, which
-// the destructor removes when it gets the chance.
+// sees either the old file or the complete new one, never a partial one.
+// Temporaries are named "<final>.tmp.<host>.<pid>.<n>"; a job killed before
+// Commit() leaves one behind, and the next AtomicOutput for the same path on
+// the same host removes those whose process is gone (never another host's:
+// on a shared file system their writers may still be alive).
 #pragma once
 
 #include <string>

@@ -6,12 +6,25 @@
 namespace aif {
 namespace {
 
-// Turns off HDF5's automatic error-stack printing once per process: aif
-// reports its own one-line errors (with HDF5's detail appended).
+// Once per process, before any other HDF5 call:
+// - H5dont_atexit: HDF5's exit handler closes every still-open file, and it
+//   crashes (1.10.8) on a file whose close already failed, e.g. on a full
+//   disk. aif closes every file it commits explicitly, so the handler only
+//   ever sees abandoned temporaries.
+// - no automatic error-stack printing: aif reports its own one-line errors
+//   (with HDF5's innermost message appended).
 void QuietHdf5() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
 }
+
+// Runs QuietHdf5 at load time, so even a first call elsewhere is covered.
+const struct Hdf5Init {
+  Hdf5Init() { QuietHdf5(); }
+} kHdf5Init;
 
 herr_t InnermostWalker(unsigned n, const H5E_error2_t* err, void* data) {
   if (n == 0 && err->desc) *static_cast<std::string*>(data) = err->desc;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job end to end on this machine: sets up if needed, then runs every
+# stage that exists so far with mpirun on 2 ranks, on Fashion-MNIST from the
+# Debian package dataset-fashion-mnist, with the model store in ./aif-store.
+#
+#   ./scripts/quickstart.sh
+#   AIF_RANKS=4 AIF_WORK=/scratch/aif ./scripts/quickstart.sh
+#
+# Stages: prepare (now); train, evaluate, promote and predict join as they land.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${AIF_BUILD_DIR:-$ROOT/build}
+WORK=${AIF_WORK:-$ROOT/runs/quickstart}
+RANKS=${AIF_RANKS:-2}
+export AIF_STORE=${AIF_STORE:-$ROOT/aif-store}
+. "$ROOT/scripts/env.sh"
+
+AIF_BUILD_DIR=$BUILD_DIR "$ROOT/scripts/setup.sh"  # quick when everything is in place
+AIF="$BUILD_DIR/aif"
+MPIRUN=(mpirun --quiet --bind-to none -np "$RANKS")
+mkdir -p "$WORK"
+DATA="$WORK/fmnist.h5"
+
+echo "[quickstart] 1/1 prepare: Fashion-MNIST -> $DATA"
+if [ -f "$DATA" ] && "$AIF" inspect "$DATA" >/dev/null 2>&1; then
+  echo "[quickstart] reusing $DATA (delete it to prepare again)"
+else
+  "${MPIRUN[@]}" "$AIF" prepare --source fashion-mnist --input-dir /usr/share/datasets/fashion-mnist \
+    --out "$DATA" --force
+fi
+"$AIF" inspect "$DATA" >"$WORK/dataset.json"
+
+echo
+echo "[quickstart] done. Results:"
+echo "  dataset:          $DATA"
+echo "  dataset summary:  $WORK/dataset.json   (aif inspect $DATA)"
+echo "  model store:      $AIF_STORE (used once training and promotion land)"

@@ -1,0 +1,56 @@
+# Helpers for the end-to-end tests of the `aif` command. Each test script
+# sources this file, runs aif as a user would and checks exit codes, messages
+# and files. ctest sets AIF (the binary) and the Open MPI environment.
+set -u
+: "${AIF:?AIF must point to the aif binary (ctest sets it)}"
+E2E_TMP=$(mktemp -d /tmp/aif-e2e.XXXXXX)
+trap 'rm -rf "$E2E_TMP"' EXIT
+E2E_FAILS=0
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+fail() { echo "FAIL: $*" >&2; E2E_FAILS=$((E2E_FAILS + 1)); }
+pass() { echo "ok: $*"; }
+
+# run_expect CODE CMD...: runs CMD, keeps its output in $E2E_TMP/out and
+# $E2E_TMP/err, and checks the exit code.
+run_expect() {
+  local want=$1; shift
+  "$@" >"$E2E_TMP/out" 2>"$E2E_TMP/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    fail "'$*' exited $got, expected $want; stderr: $(tail -c 600 "$E2E_TMP/err")"
+    return 1
+  fi
+  return 0
+}
+
+# expect_err TEXT: the last command's stderr contains TEXT.
+expect_err() {
+  grep -qF -- "$1" "$E2E_TMP/err" || fail "stderr lacks '$1': $(tail -c 600 "$E2E_TMP/err")"
+}
+expect_out() {
+  grep -qF -- "$1" "$E2E_TMP/out" || fail "stdout lacks '$1': $(head -c 600 "$E2E_TMP/out")"
+}
+# expect_one_error_line: exactly one line of stderr comes from aif (under MPI
+# too: the message is printed once).
+expect_one_error_line() {
+  local n
+  n=$(grep -c '^aif[ :]' "$E2E_TMP/err")
+  [ "$n" -eq 1 ] || fail "expected one 'aif ...' error line, got $n: $(cat "$E2E_TMP/err")"
+}
+expect_no_file() { [ ! -e "$1" ] || fail "'$1' exists but should not"; }
+
+# json_get FILE EXPR: evaluates a Python expression over the JSON in FILE (d).
+json_get() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+mpirun_quiet() { mpirun --quiet --bind-to none "$@"; }
+
+finish() {
+  if [ "$E2E_FAILS" -ne 0 ]; then
+    echo "$E2E_FAILS check(s) failed" >&2
+    exit 1
+  fi
+  echo "all checks passed"
+  exit 0
+}

@@ -1,0 +1,48 @@
+# CSV conversion through the CLI: a good table, and every bad input with a
+# clear message, exit code 3 (data) or 4 (I/O), and no output file.
+. "$(dirname "$0")/lib.sh"
+T=$E2E_TMP
+{
+  echo 'sepal length,sepal width,"petal, length",species'
+  for i in $(seq 1 90); do
+    case $((i % 3)) in 0) s=setosa ;; 1) s=versicolor ;; 2) s=virginica ;; esac
+    echo "$((i % 7)).$((i % 10)),3.$((i % 5)),$((i % 4)).1,$s"
+  done
+} >"$T/iris.csv"
+run_expect 0 "$AIF" prepare --source csv --input "$T/iris.csv" --label-column species --out "$T/iris.h5" --seed 1 \
+  && expect_out "train 72, val 9, test 9"
+run_expect 0 "$AIF" inspect "$T/iris.h5"
+[ "$(json_get "$T/out" 'd["schema"]["class_names"]')" = "['setosa', 'versicolor', 'virginica']" ] || fail "classes"
+[ "$(json_get "$T/out" 'd["schema"]["feature_names"][2]')" = "petal, length" ] || fail "quoted header"
+[ "$(json_get "$T/out" 'd["schema"]["feature_type"]')" = "float32" ] || fail "feature type"
+
+bad() {  # bad CODE NAME CONTENT NEEDLE...
+  local code=$1 name=$2 content=$3; shift 3
+  printf '%b' "$content" >"$T/$name.csv"
+  run_expect "$code" "$AIF" prepare --source csv --input "$T/$name.csv" --label-column y --out "$T/$name.h5" || return
+  for needle in "$@"; do expect_err "$needle"; done
+  expect_one_error_line
+  expect_no_file "$T/$name.h5"
+}
+bad 3 empty '' "empty"
+bad 3 header_only 'a,b,y\n' "no data rows"
+bad 3 no_label 'a,b,c\n1,2,3\n' "no column named 'y'"
+bad 3 missing 'a,b,y\n1,2,x\n1,,x\n' "missing.csv:3:" "column 'b'" "missing value"
+bad 3 text 'a,b,y\n1,2,x\n1,two,x\n' "text.csv:3:" "column 'b'" "'two'"
+bad 3 ragged 'a,b,y\n1,2,x\n1,2\n' "ragged.csv:3:" "2 fields"
+run_expect 4 "$AIF" prepare --source csv --input "$T/none.csv" --label-column y --out "$T/none.h5" \
+  && expect_err "does not exist" && expect_no_file "$T/none.h5"
+run_expect 2 "$AIF" prepare --source csv --input "$T/iris.csv" --label-column species --out "$T/x.h5" \
+  --val-fraction 1.5 && expect_err "--val-fraction"
+
+# Regression targets.
+{ echo "x1,x2,target"; for i in $(seq 1 40); do echo "$i,$((i * 2)),$i.5"; done; } >"$T/reg.csv"
+run_expect 0 "$AIF" prepare --source csv --input "$T/reg.csv" --label-column target --out "$T/reg.h5"
+run_expect 0 "$AIF" inspect "$T/reg.h5"
+[ "$(json_get "$T/out" 'd["schema"]["task"]')" = regression ] || fail "regression not detected"
+
+# Under mpirun a bad input is reported once, with the data exit code.
+run_expect 3 mpirun_quiet -np 2 "$AIF" prepare --source csv --input "$T/text.csv" --label-column y --out "$T/m.h5" \
+  && expect_one_error_line
+expect_no_file "$T/m.h5"
+finish

@@ -1,0 +1,39 @@
+# Faults during prepare: a full disk and a kill at arbitrary instants never
+# leave a partial file at the output path, and never damage an existing one.
+. "$(dirname "$0")/lib.sh"
+SRC=/usr/share/datasets/fashion-mnist
+if [ ! -e "$SRC/train-images-idx3-ubyte.gz" ]; then
+  echo "SKIP: $SRC is missing (apt-get install dataset-fashion-mnist)"
+  exit 77
+fi
+# Disk full: a 20 MiB tmpfs cannot hold the 55 MiB dataset.
+MNT="$E2E_TMP/small"
+mkdir -p "$MNT"
+if mount -t tmpfs -o size=20m tmpfs "$MNT" 2>/dev/null; then
+  echo "old" >"$MNT/fmnist.h5"
+  run_expect 4 "$AIF" prepare --out "$MNT/fmnist.h5" --force && expect_one_error_line
+  grep -qi "space\|disk full" "$E2E_TMP/err" || fail "disk-full message: $(cat "$E2E_TMP/err")"
+  [ "$(cat "$MNT/fmnist.h5")" = old ] || fail "the existing file was damaged"
+  [ "$(ls "$MNT")" = fmnist.h5 ] || fail "stray files left: $(ls "$MNT")"
+  umount "$MNT"
+else
+  echo "note: cannot mount tmpfs here (not root?); disk-full case not run"
+fi
+
+# kill -9 at several instants: the output is absent or complete and valid.
+for delay in 0.1 0.4 0.7 1.0 1.3; do
+  out="$E2E_TMP/killed-$delay.h5"
+  "$AIF" prepare --out "$out" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  if [ -e "$out" ]; then
+    run_expect 0 "$AIF" inspect --verify "$out" || fail "killed at ${delay}s: the output is not a valid dataset"
+  fi
+done
+# The next prepare to the same path removes the temporaries of killed ones.
+run_expect 0 "$AIF" prepare --out "$E2E_TMP/killed-0.1.h5" --force
+shopt -s nullglob
+for f in "$E2E_TMP"/killed-0.1.h5.tmp.*; do fail "stale temporary $f was not cleaned up"; done
+finish
