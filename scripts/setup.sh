@@ -41,9 +41,10 @@ fi
 
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ] || ! grep -q "^AIF_CUDA:STRING=$AIF_CUDA$" "$BUILD_DIR/CMakeCache.txt"; then
   echo "[setup] configuring $BUILD_DIR (AIF_CUDA=$AIF_CUDA)"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DAIF_CUDA="$AIF_CUDA" >"$BUILD_DIR.configure.log" 2>&1 \
-    || { cat "$BUILD_DIR.configure.log" >&2; exit 1; }
+  mkdir -p "$BUILD_DIR"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DAIF_CUDA="$AIF_CUDA" >"$BUILD_DIR/setup-configure.log" 2>&1 \
+    || { cat "$BUILD_DIR/setup-configure.log" >&2; exit 1; }
 fi
 echo "[setup] building $BUILD_DIR with $JOBS jobs"
-cmake --build "$BUILD_DIR" -j "$JOBS" >"$BUILD_DIR.build.log" 2>&1 || { tail -50 "$BUILD_DIR.build.log" >&2; exit 1; }
+cmake --build "$BUILD_DIR" -j "$JOBS" >"$BUILD_DIR/setup-build.log" 2>&1 || { tail -50 "$BUILD_DIR/setup-build.log" >&2; exit 1; }
 echo "[setup] ready: $BUILD_DIR/aif ($("$BUILD_DIR/aif" --version | head -1))"
