@@ -1,5 +1,7 @@
 #include "core/hdf5_io.h"
 
+#include <algorithm>
+
 #include "core/fs.h"
 #include "core/strings.h"
 
@@ -154,6 +156,51 @@ std::vector<int64_t> H5DatasetDims(hid_t dataset) {
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   return std::vector<int64_t>(dims.begin(), dims.end());
+}
+
+H5Id H5CreateRowChunked(hid_t loc, const std::string& name, hid_t file_type, const std::vector<int64_t>& dims,
+                        int64_t chunk_rows) {
+  Hdf5Lock lock(Hdf5Mutex());
+  std::vector<hsize_t> hdims(dims.begin(), dims.end()), chunk(dims.begin(), dims.end());
+  chunk[0] = static_cast<hsize_t>(chunk_rows);
+  H5Id space(H5Screate_simple(static_cast<int>(hdims.size()), hdims.data(), nullptr), H5Sclose);
+  H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), ErrorKind::kInternal,
+          "H5Pset_chunk for '" + name + "'");
+  hid_t id = H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT);
+  return H5Id(H5CheckId(id, ErrorKind::kIo, "cannot create dataset '" + name + "'"), H5Dclose);
+}
+
+namespace {
+
+// Selects rows [start, start + n) of `dataset` and the matching memory space.
+std::pair<H5Id, H5Id> RowSelection(hid_t dataset, int64_t start, int64_t n) {
+  H5Id file_space(H5Dget_space(dataset), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(file_space.get());
+  std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 1)));
+  H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
+  std::vector<hsize_t> offset(dims.size(), 0), count = dims;
+  offset[0] = static_cast<hsize_t>(start);
+  count[0] = static_cast<hsize_t>(n);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr);
+  H5Id mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  return {std::move(file_space), std::move(mem_space)};
+}
+
+}  // namespace
+
+void H5WriteRows(hid_t dataset, hid_t mem_type, int64_t start, int64_t n, const void* data, const std::string& what) {
+  Hdf5Lock lock(Hdf5Mutex());
+  auto [file_space, mem_space] = RowSelection(dataset, start, n);
+  H5Check(H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data), ErrorKind::kIo,
+          "cannot write " + what + " (disk full?)");
+}
+
+void H5ReadRows(hid_t dataset, hid_t mem_type, int64_t start, int64_t n, void* data, const std::string& what) {
+  Hdf5Lock lock(Hdf5Mutex());
+  auto [file_space, mem_space] = RowSelection(dataset, start, n);
+  H5Check(H5Dread(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data), ErrorKind::kData,
+          "cannot read " + what + " (file truncated or damaged?)");
 }
 
 namespace {

@@ -85,6 +85,15 @@ H5Id H5OpenDataset(hid_t loc, const std::string& name);
 // Dimensions of a dataset.
 std::vector<int64_t> H5DatasetDims(hid_t dataset);
 
+// Row-chunked datasets: the first dimension counts rows, the others are
+// whole. Created with chunks of `chunk_rows` rows; read and written as row
+// ranges [start, start + n), one hyperslab each. `what` names the dataset
+// in errors (write failures are kIo, read failures kData).
+H5Id H5CreateRowChunked(hid_t loc, const std::string& name, hid_t file_type, const std::vector<int64_t>& dims,
+                        int64_t chunk_rows);
+void H5WriteRows(hid_t dataset, hid_t mem_type, int64_t start, int64_t n, const void* data, const std::string& what);
+void H5ReadRows(hid_t dataset, hid_t mem_type, int64_t start, int64_t n, void* data, const std::string& what);
+
 // Attributes on a file, group or dataset.
 void H5WriteAttr(hid_t obj, const std::string& name, const std::string& value);
 void H5WriteAttr(hid_t obj, const std::string& name, int64_t value);

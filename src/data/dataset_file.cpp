@@ -176,25 +176,13 @@ void DatasetFile::ReadRows(const std::string& split_name, int64_t start, int64_t
   const SplitInfo& info = splits_[index];
   AIF_CHECK(start >= 0 && n >= 0 && start + n <= info.rows, "ReadRows out of range");
   if (n == 0) return;
-  const int64_t F = schema_.num_features();
-  Hdf5Lock lock(Hdf5Mutex());
   const auto& h = handles_->per_split[index];
-  hsize_t off[2] = {static_cast<hsize_t>(start), 0};
-  hsize_t cnt[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(F)};
-  H5Id fspace(H5Dget_space(h.features.get()), H5Sclose);
-  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr);
-  H5Id fmem(H5Screate_simple(2, cnt, nullptr), H5Sclose);
+  const std::string what = Format("rows %lld..%lld of split '%s' in '%s'", static_cast<long long>(start),
+                                  static_cast<long long>(start + n), split_name.c_str(), path_.c_str());
   hid_t ftype = schema_.feature_type == FeatureType::kUint8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT;
-  H5Check(H5Dread(h.features.get(), ftype, fmem.get(), fspace.get(), H5P_DEFAULT, features), ErrorKind::kData,
-          Format("dataset '%s': cannot read rows %lld..%lld of split '%s' (file truncated or damaged?)", path_.c_str(),
-                 static_cast<long long>(start), static_cast<long long>(start + n), split_name.c_str()));
-  H5Id lspace(H5Dget_space(h.labels.get()), H5Sclose);
-  H5Sselect_hyperslab(lspace.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr);
-  H5Id lmem(H5Screate_simple(1, cnt, nullptr), H5Sclose);
+  H5ReadRows(h.features.get(), ftype, start, n, features, "features of " + what);
   hid_t ltype = schema_.task == Task::kClassification ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
-  H5Check(H5Dread(h.labels.get(), ltype, lmem.get(), lspace.get(), H5P_DEFAULT, labels), ErrorKind::kData,
-          Format("dataset '%s': cannot read labels %lld..%lld of split '%s' (file truncated or damaged?)",
-                 path_.c_str(), static_cast<long long>(start), static_cast<long long>(start + n), split_name.c_str()));
+  H5ReadRows(h.labels.get(), ltype, start, n, labels, "labels of " + what);
 }
 
 std::string DatasetFile::VerifyChecksums() const {

@@ -70,25 +70,10 @@ void DatasetWriter::BeginSplit(const std::string& name, int64_t rows, int64_t ch
   H5WriteAttr(g.get(), "chunk_rows", chunk_rows);
 
   const int64_t F = s.schema.num_features();
-  hsize_t fdims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(F)};
-  hsize_t fchunk[2] = {static_cast<hsize_t>(chunk_rows), static_cast<hsize_t>(F)};
-  H5Id fspace(H5Screate_simple(2, fdims, nullptr), H5Sclose);
-  H5Id fdcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  H5Check(H5Pset_chunk(fdcpl.get(), 2, fchunk), ErrorKind::kInternal, "H5Pset_chunk");
   hid_t ftype = s.schema.feature_type == FeatureType::kUint8 ? H5T_STD_U8LE : H5T_IEEE_F32LE;
-  s.features = H5Id(H5CheckId(H5Dcreate2(g.get(), "features", ftype, fspace.get(), H5P_DEFAULT, fdcpl.get(), H5P_DEFAULT),
-                              ErrorKind::kIo, "cannot create dataset splits/" + name + "/features"),
-                    H5Dclose);
-
-  hsize_t ldims[1] = {static_cast<hsize_t>(rows)};
-  hsize_t lchunk[1] = {static_cast<hsize_t>(chunk_rows)};
-  H5Id lspace(H5Screate_simple(1, ldims, nullptr), H5Sclose);
-  H5Id ldcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  H5Check(H5Pset_chunk(ldcpl.get(), 1, lchunk), ErrorKind::kInternal, "H5Pset_chunk");
+  s.features = H5CreateRowChunked(g.get(), "features", ftype, {rows, F}, chunk_rows);
   hid_t ltype = s.schema.task == Task::kClassification ? H5T_STD_I32LE : H5T_IEEE_F32LE;
-  s.labels = H5Id(H5CheckId(H5Dcreate2(g.get(), "labels", ltype, lspace.get(), H5P_DEFAULT, ldcpl.get(), H5P_DEFAULT),
-                            ErrorKind::kIo, "cannot create dataset splits/" + name + "/labels"),
-                  H5Dclose);
+  s.labels = H5CreateRowChunked(g.get(), "labels", ltype, {rows}, chunk_rows);
   s.in_split = true;
   s.split = name;
   s.rows = rows;
@@ -108,23 +93,11 @@ void DatasetWriter::Append(const void* features, const void* labels, int64_t n) 
   s.feature_hash->Update(features, feature_bytes);
   s.label_hash->Update(labels, static_cast<size_t>(n) * s.schema.label_size());
 
-  Hdf5Lock lock(Hdf5Mutex());
   const std::string where = "splits/" + s.split;
-  hsize_t start[2] = {static_cast<hsize_t>(s.written), 0};
-  hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(F)};
-  H5Id fspace(H5Dget_space(s.features.get()), H5Sclose);
-  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  H5Id fmem(H5Screate_simple(2, count, nullptr), H5Sclose);
   hid_t fmem_type = s.schema.feature_type == FeatureType::kUint8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT;
-  H5Check(H5Dwrite(s.features.get(), fmem_type, fmem.get(), fspace.get(), H5P_DEFAULT, features), ErrorKind::kIo,
-          "cannot write " + where + "/features (disk full?)");
-
-  H5Id lspace(H5Dget_space(s.labels.get()), H5Sclose);
-  H5Sselect_hyperslab(lspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  H5Id lmem(H5Screate_simple(1, count, nullptr), H5Sclose);
+  H5WriteRows(s.features.get(), fmem_type, s.written, n, features, where + "/features");
   hid_t lmem_type = s.schema.task == Task::kClassification ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
-  H5Check(H5Dwrite(s.labels.get(), lmem_type, lmem.get(), lspace.get(), H5P_DEFAULT, labels), ErrorKind::kIo,
-          "cannot write " + where + "/labels (disk full?)");
+  H5WriteRows(s.labels.get(), lmem_type, s.written, n, labels, where + "/labels");
   s.written += n;
 }
 

@@ -44,6 +44,15 @@ expect_no_file() { [ ! -e "$1" ] || fail "'$1' exists but should not"; }
 # json_get FILE EXPR: evaluates a Python expression over the JSON in FILE (d).
 json_get() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
+# require_fmnist: skips the test (ctest SKIP_RETURN_CODE 77) without the data.
+FMNIST_DIR=/usr/share/datasets/fashion-mnist
+require_fmnist() {
+  if [ ! -e "$FMNIST_DIR/train-images-idx3-ubyte.gz" ]; then
+    echo "SKIP: $FMNIST_DIR is missing (apt-get install dataset-fashion-mnist)"
+    exit 77
+  fi
+}
+
 mpirun_quiet() { mpirun --quiet --bind-to none "$@"; }
 
 finish() {

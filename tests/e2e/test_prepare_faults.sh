@@ -1,11 +1,8 @@
 # Faults during prepare: a full disk and a kill at arbitrary instants never
 # leave a partial file at the output path, and never damage an existing one.
 . "$(dirname "$0")/lib.sh"
-SRC=/usr/share/datasets/fashion-mnist
-if [ ! -e "$SRC/train-images-idx3-ubyte.gz" ]; then
-  echo "SKIP: $SRC is missing (apt-get install dataset-fashion-mnist)"
-  exit 77
-fi
+require_fmnist
+SRC=$FMNIST_DIR
 # Disk full: a 20 MiB tmpfs cannot hold the 55 MiB dataset.
 MNT="$E2E_TMP/small"
 mkdir -p "$MNT"

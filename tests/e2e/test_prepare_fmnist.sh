@@ -1,10 +1,7 @@
 # Fashion-MNIST from the Debian package: the round trip the README promises.
 . "$(dirname "$0")/lib.sh"
-SRC=/usr/share/datasets/fashion-mnist
-if [ ! -e "$SRC/train-images-idx3-ubyte.gz" ]; then
-  echo "SKIP: $SRC is missing (apt-get install dataset-fashion-mnist)"
-  exit 77
-fi
+require_fmnist
+SRC=$FMNIST_DIR
 D="$E2E_TMP/fmnist.h5"
 run_expect 0 mpirun_quiet -np 2 "$AIF" prepare --source fashion-mnist --input-dir "$SRC" --out "$D" \
   && expect_out "train 54000, val 6000, test 10000"
