@@ -1,0 +1,120 @@
+// The numeric operations of aif: one interface for every op, dispatched on
+// the device of its tensors (all operands of one call live on one device).
+// The CPU implementation (kernels/cpu/) is the reference: plain loops the
+// compiler vectorises, and OpenBLAS for GEMM. The CUDA implementation
+// (kernels/cuda/, issue 6) is tested against it.
+//
+// Conventions: tensors are dense row-major f32 unless stated; outputs are
+// passed as pre-allocated tensors (ops never allocate behind the caller's
+// back, except scratch noted per op); "accumulate" means add into the output
+// instead of overwriting it. Shapes are checked and a mismatch is an
+// internal error naming the op and the shapes.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace aif {
+namespace ops {
+
+// ---- GEMM ------------------------------------------------------------------
+// c = alpha * op(a) @ op(b) + beta * c, with op(x) = x or x^T. All 2-D.
+void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, const Tensor& c,
+            float alpha = 1.0f, float beta = 0.0f);
+
+// ---- Bias and activations --------------------------------------------------
+enum class Activation { kNone, kRelu, kGelu };
+
+// y = act(x + bias), bias broadcast over rows of x [N, F] (bias [F]); bias
+// may be undefined (then x is treated as flat). y may alias x. If `pre` is
+// defined it receives x + bias (what GELU's backward needs).
+void BiasActivationForward(const Tensor& x, const Tensor& bias, Activation act, const Tensor& y, const Tensor& pre);
+// dz = dy * act'(.) where `saved` is the forward output y for ReLU and the
+// pre-activation for GELU (undefined for kNone); dz may alias dy. If dbias
+// is defined: dbias (+)= sum over rows of dz.
+void BiasActivationBackward(const Tensor& dy, const Tensor& saved, Activation act, const Tensor& dz,
+                            const Tensor& dbias, bool accumulate_dbias);
+// GELU uses the tanh approximation (as PyTorch's approximate='tanh').
+
+// ---- Dropout ---------------------------------------------------------------
+// Element (r, j) of x [N, F] is kept iff UniformFloat(RandomBits(seed,
+// kDropout, stream, sample_ids[r] * F + j).v[0]) >= p, and scaled by 1/(1-p).
+// sample_ids: i64 [N], the global index of each row's sample, so masks do not
+// depend on how samples are spread over ranks. mask: u8 [N, F] (1 = kept).
+void DropoutForward(const Tensor& x, float p, uint64_t seed, uint64_t stream, const Tensor& sample_ids,
+                    const Tensor& y, const Tensor& mask);
+void DropoutBackward(const Tensor& dy, const Tensor& mask, float p, const Tensor& dx);
+
+// ---- Convolution and pooling (NCHW) ----------------------------------------
+struct Conv2dParams {
+  int64_t stride = 1;
+  int64_t padding = 0;
+};
+// Output spatial size for input size `in`, kernel `k`.
+int64_t ConvOutputSize(int64_t in, int64_t k, int64_t stride, int64_t padding);
+// Scratch the CPU implementation needs (im2col), in f32 elements.
+int64_t Conv2dWorkspaceElements(const Shape& x, const Shape& w, const Conv2dParams& p);
+// x [N, C, H, W], w [K, C, R, S], bias [K] (may be undefined), y [N, K, P, Q].
+void Conv2dForward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, const Tensor& y,
+                   const Tensor& workspace);
+// dx may be undefined (first layer). dw, dbias (+)= gradients.
+void Conv2dBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Conv2dParams& p, const Tensor& dx,
+                    const Tensor& dw, const Tensor& dbias, bool accumulate, const Tensor& workspace);
+// Max pooling with window `kernel` and `stride`; argmax i32 [N, C, P, Q]
+// holds the index of the winner within its input plane (h * W + w).
+void MaxPool2dForward(const Tensor& x, int64_t kernel, int64_t stride, const Tensor& y, const Tensor& argmax);
+void MaxPool2dBackward(const Tensor& dy, const Tensor& argmax, const Tensor& dx);
+
+// ---- Losses and metrics ----------------------------------------------------
+// Rows with valid[r] == 0 (u8 [N]; undefined = all valid) contribute nothing.
+// Fused softmax + cross-entropy on logits [N, C], labels i32 [N]. Returns the
+// loss summed over valid rows; writes dlogits = (softmax - onehot) * scale
+// (zero rows for invalid ones). dlogits may alias logits.
+double SoftmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor& valid, float grad_scale,
+                           const Tensor& dlogits);
+// pred [N, 1] or [N], target f32 [N]: returns sum (pred - target)^2 over
+// valid rows; dpred = 2 (pred - target) * scale.
+double MeanSquaredError(const Tensor& pred, const Tensor& target, const Tensor& valid, float grad_scale,
+                        const Tensor& dpred);
+// Number of valid rows whose argmax equals the label (first max wins).
+int64_t CountCorrect(const Tensor& logits, const Tensor& labels, const Tensor& valid);
+// Number of valid rows whose label is among the k largest logits.
+int64_t CountTopK(const Tensor& logits, const Tensor& labels, const Tensor& valid, int64_t k);
+void Argmax(const Tensor& logits, const Tensor& out_i32);
+void Softmax(const Tensor& logits, const Tensor& probs);
+
+// ---- Optimizers and reductions (flat f32 tensors of equal size) -------------
+struct SgdParams {
+  float lr = 0.1f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+  bool nesterov = false;
+};
+// PyTorch semantics: g = grad + wd * p; buf = momentum * buf + g;
+// g = nesterov ? g + momentum * buf : buf; p -= lr * g. buf unused when
+// momentum == 0.
+void SgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdParams& hp);
+struct AdamWParams {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.01f;
+  int64_t step = 1;  // 1-based, for bias correction
+};
+// Decoupled weight decay (Loshchilov & Hutter): p -= lr * wd * p, then Adam.
+void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWParams& hp);
+// Sum of squares, accumulated in double.
+double SquaredNorm(const Tensor& x);
+// x *= alpha, in place.
+void Scale(const Tensor& x, float alpha);
+// y += alpha * x.
+void Axpy(float alpha, const Tensor& x, const Tensor& y);
+
+// ---- Casts -----------------------------------------------------------------
+void CastF32ToBF16(const Tensor& src, const Tensor& dst);
+void CastBF16ToF32(const Tensor& src, const Tensor& dst);
+
+}  // namespace ops
+}  // namespace aif
