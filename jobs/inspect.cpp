@@ -9,6 +9,7 @@
 #include "core/sha256.h"
 #include "data/dataset_file.h"
 #include "jobs/job.h"
+#include "nn/model_file.h"
 
 namespace aif {
 namespace {
@@ -36,8 +37,11 @@ struct Describer {
   const char* format;
   nlohmann::json (*describe)(const std::string& path, const InspectFlags& flags);
 };
+nlohmann::json DescribeModel(const std::string& path, const InspectFlags&) { return DescribeModelFile(path); }
+
 const Describer kDescribers[] = {
     {"aif.dataset", DescribeDatasetFile},
+    {"aif.model", DescribeModel},
 };
 
 }  // namespace

@@ -2,10 +2,11 @@
 // collective error agreement and the lineage every output carries.
 //
 // Errors under MPI. A job that fails on every rank alike (bad options, a
-// missing file checked by all, a failure in RunOnRoot) throws CollectiveError
-// on every rank: rank 0 prints the line once and all ranks exit with the
-// same code. Any other Error is rank-local: that rank prints it, naming
-// itself and its host, and calls MPI_Abort so no rank waits forever.
+// missing file checked by all, a failure in RunOnRoot, a NaN in an
+// all-reduced loss) throws an Error marked collective on every rank: rank 0
+// prints the line once and all ranks exit with the same code. Any other
+// Error is rank-local: that rank prints it, naming itself and its host, and
+// calls MPI_Abort so no rank waits forever.
 #pragma once
 
 #include <functional>
@@ -26,11 +27,6 @@ struct JobContext {
   bool is_root() const { return rank == 0; }
 };
 
-class CollectiveError : public Error {
- public:
-  CollectiveError(ErrorKind kind, const std::string& message) : Error(kind, message) {}
-};
-
 using JobMain = int (*)(int argc, char** argv, JobContext& ctx);
 struct JobEntry {
   const char* name;
@@ -45,8 +41,8 @@ void StartJobWorld(JobContext* ctx);
 void FinishJobWorld(const JobContext& ctx);
 [[noreturn]] void AbortJobWorld(const JobContext& ctx, int exit_code);
 
-// Runs fn on every rank; if it throws on any rank, every rank throws
-// CollectiveError with the message of the lowest failing rank.
+// Runs fn on every rank; if it throws on any rank, every rank throws a
+// collective Error with the message of the lowest failing rank.
 void RunCollectively(const JobContext& ctx, const std::function<void()>& fn);
 // Runs fn on rank 0 only, the others wait; failures as RunCollectively.
 void RunOnRoot(const JobContext& ctx, const std::function<void()>& fn);

@@ -60,7 +60,7 @@ void RunCollectively(const JobContext& ctx, const std::function<void()>& fn) {
     message = e.what();
   }
   if (!ctx.mpi || ctx.world_size == 1) {
-    if (kind) throw CollectiveError(static_cast<ErrorKind>(kind), message);
+    if (kind) throw Error(static_cast<ErrorKind>(kind), message, /*collective=*/true);
     return;
   }
   // The lowest failing rank (MINLOC over (ok, rank)) tells everyone.
@@ -76,7 +76,7 @@ void RunCollectively(const JobContext& ctx, const std::function<void()>& fn) {
   MPI_Bcast(header, 2, MPI_INT, out.rank, MPI_COMM_WORLD);
   message.resize(static_cast<size_t>(header[1]));
   MPI_Bcast(message.data(), header[1], MPI_CHAR, out.rank, MPI_COMM_WORLD);
-  throw CollectiveError(static_cast<ErrorKind>(header[0]), message);
+  throw Error(static_cast<ErrorKind>(header[0]), message, /*collective=*/true);
 }
 
 void RunOnRoot(const JobContext& ctx, const std::function<void()>& fn) {

@@ -2,7 +2,10 @@
 // main() owns the process-level contract: MPI start-up and shutdown, and
 // turning every failure into one line on stderr and the exit code of its kind
 // (README.md, "Exit codes").
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -12,6 +15,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "jobs/job.h"
+#include "kernels/library_versions.h"
 
 namespace {
 
@@ -32,6 +36,17 @@ void PrintUsage(FILE* out) {
 
 int main(int argc, char** argv) {
   using namespace aif;
+  // Give OpenBLAS its proper kernels on CPUs it misdetects (see
+  // kernels/library_versions.h): set OPENBLAS_CORETYPE and start again,
+  // once, before MPI or any file is touched. AIF_BLAS_CORETYPE=keep opts out.
+  const char* keep = std::getenv("AIF_BLAS_CORETYPE");
+  if (!std::getenv("OPENBLAS_CORETYPE") && !(keep && std::string(keep) == "keep")) {
+    std::string core = BlasCoreTypeOverride();
+    if (!core.empty()) {
+      setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+      execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+    }
+  }
   if (argc < 2) {
     PrintUsage(stderr);
     return ExitCodeFor(ErrorKind::kUsage);
@@ -61,10 +76,13 @@ int main(int argc, char** argv) {
   try {
     StartJobWorld(&ctx);
     code = job->run(argc - 1, argv + 1, ctx);
-  } catch (const CollectiveError& e) {
-    if (ctx.is_root()) LogErrorLine(prefix + ErrorKindName(e.kind()) + ": " + e.what());
-    code = ExitCodeFor(e.kind());
   } catch (const Error& e) {
+    if (e.collective() || ctx.world_size == 1) {
+      if (ctx.is_root()) LogErrorLine(prefix + ErrorKindName(e.kind()) + ": " + e.what());
+      code = ExitCodeFor(e.kind());
+      FinishJobWorld(ctx);
+      return code;
+    }
     std::string who = ctx.world_size > 1 ? Format("[rank %d on %s] ", ctx.rank, HostName().c_str()) : "";
     LogErrorLine(prefix + who + ErrorKindName(e.kind()) + ": " + e.what());
     AbortJobWorld(ctx, ExitCodeFor(e.kind()));

@@ -26,9 +26,10 @@ void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b
 // ---- Bias and activations --------------------------------------------------
 enum class Activation { kNone, kRelu, kGelu };
 
-// y = act(x + bias), bias broadcast over rows of x [N, F] (bias [F]); bias
-// may be undefined (then x is treated as flat). y may alias x. If `pre` is
-// defined it receives x + bias (what GELU's backward needs).
+// y = act(x + bias), bias broadcast over rows of x [N, F] (bias [F]; x may
+// have any rank whose last dimension is F); bias may be undefined (then x is
+// treated as flat). y may alias x. If `pre` is defined it receives x + bias
+// (what GELU's backward needs).
 void BiasActivationForward(const Tensor& x, const Tensor& bias, Activation act, const Tensor& y, const Tensor& pre);
 // dz = dy * act'(.) where `saved` is the forward output y for ReLU and the
 // pre-activation for GELU (undefined for kNone); dz may alias dy. If dbias
@@ -42,6 +43,7 @@ void BiasActivationBackward(const Tensor& dy, const Tensor& saved, Activation ac
 // kDropout, stream, sample_ids[r] * F + j).v[0]) >= p, and scaled by 1/(1-p).
 // sample_ids: i64 [N], the global index of each row's sample, so masks do not
 // depend on how samples are spread over ranks. mask: u8 [N, F] (1 = kept).
+// p in [0, 1); y may alias x.
 void DropoutForward(const Tensor& x, float p, uint64_t seed, uint64_t stream, const Tensor& sample_ids,
                     const Tensor& y, const Tensor& mask);
 void DropoutBackward(const Tensor& dy, const Tensor& mask, float p, const Tensor& dx);
@@ -53,16 +55,20 @@ struct Conv2dParams {
 };
 // Output spatial size for input size `in`, kernel `k`.
 int64_t ConvOutputSize(int64_t in, int64_t k, int64_t stride, int64_t padding);
-// Scratch the CPU implementation needs (im2col), in f32 elements.
+// Scratch the CPU implementation needs (im2col of one image), in f32
+// elements; 0 for a 1x1, stride-1, unpadded convolution (the workspace may
+// then be undefined).
 int64_t Conv2dWorkspaceElements(const Shape& x, const Shape& w, const Conv2dParams& p);
 // x [N, C, H, W], w [K, C, R, S], bias [K] (may be undefined), y [N, K, P, Q].
 void Conv2dForward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, const Tensor& y,
                    const Tensor& workspace);
-// dx may be undefined (first layer). dw, dbias (+)= gradients.
+// dx may be undefined (first layer) and is overwritten. dw, dbias (+)=
+// gradients (dbias may be undefined).
 void Conv2dBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Conv2dParams& p, const Tensor& dx,
                     const Tensor& dw, const Tensor& dbias, bool accumulate, const Tensor& workspace);
 // Max pooling with window `kernel` and `stride`; argmax i32 [N, C, P, Q]
-// holds the index of the winner within its input plane (h * W + w).
+// holds the index of the winner within its input plane (h * W + w); the
+// first maximum wins and NaN wins over numbers. No padding.
 void MaxPool2dForward(const Tensor& x, int64_t kernel, int64_t stride, const Tensor& y, const Tensor& argmax);
 void MaxPool2dBackward(const Tensor& dy, const Tensor& argmax, const Tensor& dx);
 
@@ -70,16 +76,18 @@ void MaxPool2dBackward(const Tensor& dy, const Tensor& argmax, const Tensor& dx)
 // Rows with valid[r] == 0 (u8 [N]; undefined = all valid) contribute nothing.
 // Fused softmax + cross-entropy on logits [N, C], labels i32 [N]. Returns the
 // loss summed over valid rows; writes dlogits = (softmax - onehot) * scale
-// (zero rows for invalid ones). dlogits may alias logits.
+// (zero rows for invalid ones). dlogits may alias logits, or be undefined
+// (loss only). A valid row's label outside [0, C) is an internal error.
 double SoftmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor& valid, float grad_scale,
                            const Tensor& dlogits);
 // pred [N, 1] or [N], target f32 [N]: returns sum (pred - target)^2 over
-// valid rows; dpred = 2 (pred - target) * scale.
+// valid rows; dpred = 2 (pred - target) * scale (undefined: loss only).
 double MeanSquaredError(const Tensor& pred, const Tensor& target, const Tensor& valid, float grad_scale,
                         const Tensor& dpred);
 // Number of valid rows whose argmax equals the label (first max wins).
 int64_t CountCorrect(const Tensor& logits, const Tensor& labels, const Tensor& valid);
-// Number of valid rows whose label is among the k largest logits.
+// Number of valid rows whose label is among the k largest logits (ties go
+// to the lower class index, so k = 1 agrees with CountCorrect).
 int64_t CountTopK(const Tensor& logits, const Tensor& labels, const Tensor& valid, int64_t k);
 void Argmax(const Tensor& logits, const Tensor& out_i32);
 void Softmax(const Tensor& logits, const Tensor& probs);

@@ -1,8 +1,8 @@
 // The Communicator: the collectives data-parallel training needs, behind one
 // interface with interchangeable backends (Aluminum's idea): Local (one rank,
 // no MPI), Mpi (MPI_COMM_WORLD duplicated), and Nccl (issue 6). Tensors are
-// f32, f64 or i64 and, for Local and Mpi, on the CPU. All calls are
-// collective: every rank calls them in the same order.
+// f32, i32 or i64 (an average only of f32) and, for Local and Mpi, on the
+// CPU. All calls are collective: every rank calls them in the same order.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,8 @@ class Communicator {
   virtual void AllGather(const Tensor& in, const Tensor& out) = 0;
   virtual void Barrier() = 0;
 
-  // Scalar conveniences built on AllReduce.
+  // Scalar conveniences built on AllReduce. Tensors have no f64, so a scalar
+  // travels as f32 (about 7 digits); counts belong in AllReduceInt.
   double AllReduceScalar(double value, ReduceOp op);
   int64_t AllReduceInt(int64_t value, ReduceOp op);
 };

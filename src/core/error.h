@@ -23,11 +23,17 @@ const char* ErrorKindName(ErrorKind kind);
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  // `collective`: every rank of the job raises this same error at the same
+  // point (it was decided from replicated or all-reduced data), so the job
+  // prints it once and every rank exits cleanly instead of aborting.
+  Error(ErrorKind kind, const std::string& message, bool collective = false)
+      : std::runtime_error(message), kind_(kind), collective_(collective) {}
   ErrorKind kind() const { return kind_; }
+  bool collective() const { return collective_; }
 
  private:
   ErrorKind kind_;
+  bool collective_;
 };
 
 // printf-style constructors; the format is checked by the compiler.

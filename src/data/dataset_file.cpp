@@ -6,6 +6,7 @@
 #include "core/hdf5_io.h"
 #include "core/sha256.h"
 #include "core/strings.h"
+#include "data/schema_io.h"
 
 namespace aif {
 
@@ -56,14 +57,8 @@ std::unique_ptr<DatasetFile> DatasetFile::Open(const std::string& path) {
     d->fingerprint_ = H5ReadStringAttr(root, "fingerprint");
 
     H5Id g = H5OpenGroup(root, "schema");
-    DatasetSchema& s = d->schema_;
-    s.task = ParseTask(H5ReadStringAttr(g.get(), "task"));
-    s.feature_type = ParseFeatureType(H5ReadStringAttr(g.get(), "feature_type"));
-    s.label_name = H5ReadStringAttr(g.get(), "label_name");
-    s.sample_shape = H5ReadIntsAttr(g.get(), "sample_shape");
-    s.feature_names = H5ReadStrings(g.get(), "feature_names");
-    if (s.task == Task::kClassification) s.class_names = H5ReadStrings(g.get(), "class_names");
-    s.Validate();
+    d->schema_ = ReadSchemaGroup(g.get());
+    const DatasetSchema& s = d->schema_;
 
     H5Id sg = H5OpenGroup(root, "splits");
     const int64_t F = s.num_features();
@@ -110,62 +105,19 @@ const SplitInfo& DatasetFile::split(const std::string& name) const {
 
 FeatureStats DatasetFile::ReadStats() const {
   Hdf5Lock lock(Hdf5Mutex());
-  FeatureStats st;
   try {
     H5Id g = H5OpenGroup(handles_->file.id(), "stats");
-    st.count = H5ReadIntAttr(g.get(), "count");
-    st.hist_bins = H5ReadIntAttr(g.get(), "hist_bins");
-    st.mean = H5ReadArray<double>(g.get(), "mean");
-    st.std = H5ReadArray<double>(g.get(), "std");
-    st.min = H5ReadArray<double>(g.get(), "min");
-    st.max = H5ReadArray<double>(g.get(), "max");
-    st.hist_edges = H5ReadArray<double>(g.get(), "hist_edges");
-    st.hist_counts = H5ReadArray<uint64_t>(g.get(), "hist_counts");
-    st.quantile_levels = H5ReadArray<double>(g.get(), "quantile_levels");
-    st.quantiles = H5ReadArray<double>(g.get(), "quantiles");
-    if (schema_.task == Task::kClassification) {
-      st.label_counts = H5ReadArray<int64_t>(g.get(), "label_counts");
-    } else {
-      st.label_mean = H5ReadDoubleAttr(g.get(), "label_mean");
-      st.label_std = H5ReadDoubleAttr(g.get(), "label_std");
-      st.label_min = H5ReadDoubleAttr(g.get(), "label_min");
-      st.label_max = H5ReadDoubleAttr(g.get(), "label_max");
-    }
+    return ReadStatsGroup(g.get(), schema_.task, schema_.num_features());
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::kData) throw;
     throw Error(ErrorKind::kData, "dataset '" + path_ + "': statistics: " + e.what());
   }
-  const size_t F = static_cast<size_t>(schema_.num_features());
-  if (st.mean.size() != F || st.hist_edges.size() != F * static_cast<size_t>(st.hist_bins + 1) ||
-      st.quantiles.size() != F * st.quantile_levels.size()) {
-    ThrowData("dataset '%s': statistics do not match the schema's %zu features", path_.c_str(), F);
-  }
-  return st;
 }
 
 nlohmann::json DatasetFile::ReadLineage() const {
   Hdf5Lock lock(Hdf5Mutex());
-  nlohmann::json out = nlohmann::json::object();
   H5Id g = H5OpenGroup(handles_->file.id(), "lineage");
-  H5O_info_t info;
-  H5Oget_info2(g.get(), &info, H5O_INFO_NUM_ATTRS);
-  for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    char name[256] = {0};
-    H5Aget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof(name) - 1, H5P_DEFAULT);
-    H5Id attr(H5Aopen(g.get(), name, H5P_DEFAULT), H5Aclose);
-    H5Id type(H5Aget_type(attr.get()), H5Tclose);
-    H5T_class_t cls = H5Tget_class(type.get());
-    if (cls == H5T_STRING) {
-      std::string v = H5ReadStringAttr(g.get(), name);
-      auto parsed = nlohmann::json::parse(v, nullptr, /*allow_exceptions=*/false);
-      out[name] = (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) ? parsed : nlohmann::json(v);
-    } else if (cls == H5T_INTEGER) {
-      out[name] = H5ReadIntAttr(g.get(), name);
-    } else if (cls == H5T_FLOAT) {
-      out[name] = H5ReadDoubleAttr(g.get(), name);
-    }
-  }
-  return out;
+  return ReadAttributesAsJson(g.get());
 }
 
 void DatasetFile::ReadRows(const std::string& split_name, int64_t start, int64_t n, void* features,

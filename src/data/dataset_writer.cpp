@@ -7,6 +7,7 @@
 #include "core/hdf5_io.h"
 #include "core/sha256.h"
 #include "core/strings.h"
+#include "data/schema_io.h"
 
 namespace aif {
 
@@ -43,15 +44,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetSchema& schem
   H5WriteAttr(root, "format", std::string(kDatasetFormatName));
   H5WriteAttr(root, "format_version", kDatasetFormatVersion);
   H5Id g = H5CreateGroup(root, "schema");
-  H5WriteAttr(g.get(), "task", std::string(TaskName(schema.task)));
-  H5WriteAttr(g.get(), "feature_type", std::string(FeatureTypeName(schema.feature_type)));
-  H5WriteAttr(g.get(), "label_type", std::string(schema.task == Task::kClassification ? "int32" : "float32"));
-  H5WriteAttr(g.get(), "label_name", schema.label_name);
-  H5WriteAttr(g.get(), "sample_shape", schema.sample_shape);
-  H5WriteAttr(g.get(), "num_features", schema.num_features());
-  H5WriteAttr(g.get(), "num_classes", schema.num_classes());
-  H5WriteStrings(g.get(), "feature_names", schema.feature_names);
-  if (schema.task == Task::kClassification) H5WriteStrings(g.get(), "class_names", schema.class_names);
+  WriteSchemaGroup(g.get(), schema);
   H5CreateGroup(root, "splits");
 }
 
@@ -127,24 +120,7 @@ void DatasetWriter::SetStats(const FeatureStats& st) {
   Hdf5Lock lock(Hdf5Mutex());
   H5Id g = H5CreateGroup(s.file.id(), "stats");
   H5WriteAttr(g.get(), "source_split", std::string("train"));
-  H5WriteAttr(g.get(), "count", st.count);
-  H5WriteAttr(g.get(), "hist_bins", st.hist_bins);
-  H5WriteArray(g.get(), "mean", st.mean);
-  H5WriteArray(g.get(), "std", st.std);
-  H5WriteArray(g.get(), "min", st.min);
-  H5WriteArray(g.get(), "max", st.max);
-  H5WriteArray(g.get(), "hist_edges", st.hist_edges, {F, st.hist_bins + 1});
-  H5WriteArray(g.get(), "hist_counts", st.hist_counts, {F, st.hist_bins});
-  H5WriteArray(g.get(), "quantile_levels", st.quantile_levels);
-  H5WriteArray(g.get(), "quantiles", st.quantiles, {F, static_cast<int64_t>(st.quantile_levels.size())});
-  if (s.schema.task == Task::kClassification) {
-    H5WriteArray(g.get(), "label_counts", st.label_counts);
-  } else {
-    H5WriteAttr(g.get(), "label_mean", st.label_mean);
-    H5WriteAttr(g.get(), "label_std", st.label_std);
-    H5WriteAttr(g.get(), "label_min", st.label_min);
-    H5WriteAttr(g.get(), "label_max", st.label_max);
-  }
+  WriteStatsGroup(g.get(), st, s.schema.task);
   s.stats_written = true;
 }
 
@@ -153,12 +129,7 @@ void DatasetWriter::SetLineage(const nlohmann::json& lineage) {
   AIF_CHECK(lineage.is_object(), "lineage must be a JSON object");
   Hdf5Lock lock(Hdf5Mutex());
   H5Id g = H5CreateGroup(s.file.id(), "lineage");
-  for (const auto& [key, value] : lineage.items()) {
-    if (value.is_string()) H5WriteAttr(g.get(), key, value.get<std::string>());
-    else if (value.is_number_integer()) H5WriteAttr(g.get(), key, value.get<int64_t>());
-    else if (value.is_number()) H5WriteAttr(g.get(), key, value.get<double>());
-    else H5WriteAttr(g.get(), key, value.dump());
-  }
+  WriteJsonAsAttributes(g.get(), lineage);
   s.lineage_written = true;
 }
 

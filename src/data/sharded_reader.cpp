@@ -113,6 +113,8 @@ class ShardedReader::Impl {
   const DatasetFile& file() const { return *file_; }
   const SplitInfo& split() const { return split_; }
   Normalization normalization() const { return norm_; }
+  const std::vector<float>& offset() const { return offset_; }
+  const std::vector<float>& scale() const { return scale_; }
   int64_t depth() const { return depth_; }
   int64_t cache_capacity() const { return cache_capacity_; }
 
@@ -361,6 +363,8 @@ int64_t ShardedReader::local_batch_rows() const { return impl_->local_rows(); }
 const DatasetFile& ShardedReader::dataset() const { return impl_->file(); }
 const SplitInfo& ShardedReader::split() const { return impl_->split(); }
 Normalization ShardedReader::normalization() const { return impl_->normalization(); }
+const std::vector<float>& ShardedReader::normalization_offset() const { return impl_->offset(); }
+const std::vector<float>& ShardedReader::normalization_scale() const { return impl_->scale(); }
 ReaderStats ShardedReader::stats() const { return impl_->stats(); }
 int64_t ShardedReader::prefetch_depth() const { return impl_->depth(); }
 int64_t ShardedReader::cache_chunks() const { return impl_->cache_capacity(); }

@@ -111,6 +111,9 @@ class ShardedReader {
   const DatasetFile& dataset() const;
   const SplitInfo& split() const;
   Normalization normalization() const;  // resolved (never kAuto)
+  // The constants: feature f is delivered as (x - offset[f]) * scale[f].
+  const std::vector<float>& normalization_offset() const;
+  const std::vector<float>& normalization_scale() const;
   ReaderStats stats() const;
   int64_t prefetch_depth() const;
   int64_t cache_chunks() const;

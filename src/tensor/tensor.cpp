@@ -123,7 +123,7 @@ Tensor Tensor::Rows(int64_t begin, int64_t end) const {
   return View(begin * (numel_ / std::max<int64_t>(shape_[0], 1)), s);
 }
 
-void Tensor::CopyFrom(const Tensor& src) {
+void Tensor::CopyFrom(const Tensor& src) const {
   AIF_CHECK(src.numel_ == numel_ && src.dtype_ == dtype_,
             Format("CopyFrom %s into %s", src.Describe().c_str(), Describe().c_str()));
   if (nbytes() == 0) return;
@@ -140,7 +140,7 @@ Tensor Tensor::To(DeviceType device) const {
   return t;
 }
 
-void Tensor::SetZero() {
+void Tensor::SetZero() const {
   if (nbytes() == 0) return;
   if (device() == DeviceType::kCpu) std::memset(raw(), 0, nbytes());
   else DeviceMemset(raw(), 0, nbytes());

@@ -73,9 +73,9 @@ class Tensor {
   Tensor Rows(int64_t begin, int64_t end) const;
 
   // Copies the data of `src` (same shape and type, any devices) into this.
-  void CopyFrom(const Tensor& src);
+  void CopyFrom(const Tensor& src) const;  // const: writes the data, not the handle
   Tensor To(DeviceType device) const;
-  void SetZero();
+  void SetZero() const;
 
   bool SameShape(const Tensor& o) const { return shape_ == o.shape_; }
   std::string Describe() const;  // "f32[256, 784] on cpu"

@@ -1,0 +1,173 @@
+// The public ops of kernels/ops.h: each checks its operands (OpCheck: types,
+// shapes, one device), picks the backend (RequireCpu, the one dispatch
+// point), and hands raw pointers and sizes to kernels/cpu/. Convolution,
+// pooling and the losses live in ops_vision.cpp and ops_loss.cpp; this file
+// holds the dense ops, dropout, the optimizers and casts.
+#include "kernels/ops.h"
+
+#include "core/strings.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/op_check.h"
+
+namespace aif {
+namespace ops {
+
+// ---- GEMM ------------------------------------------------------------------
+
+void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, const Tensor& c, float alpha,
+            float beta) {
+  OpCheck check("Matmul", {{"a", a}, {"b", b}, {"c", c}});
+  check.Type(a, DType::kF32);
+  check.Type(b, DType::kF32);
+  check.Require(a.rank() == 2 && b.rank() == 2, "a and b must be 2-D");
+  const int64_t m = transpose_a ? a.dim(1) : a.dim(0), k = transpose_a ? a.dim(0) : a.dim(1);
+  const int64_t k_of_b = transpose_b ? b.dim(1) : b.dim(0), n = transpose_b ? b.dim(0) : b.dim(1);
+  if (k != k_of_b) {
+    check.Fail(
+        Format("inner dimensions of op(a) and op(b) differ (transpose_a %d, transpose_b %d)", transpose_a, transpose_b)
+            .c_str());
+  }
+  check.Has(c, DType::kF32, {m, n});
+  check.Require(!Overlap(c, a) && !Overlap(c, b), "c overlaps an input");
+  check.Require(FitsBlasInt({a.dim(0), a.dim(1), b.dim(0), b.dim(1)}), "dimensions exceed BLAS's 32-bit int");
+  RequireCpu(check);
+  cpu::Gemm(transpose_a, transpose_b, m, n, k, alpha, a.data<float>(), a.dim(1), b.data<float>(), b.dim(1), beta,
+            c.data<float>(), n);
+}
+
+// ---- Bias and activations --------------------------------------------------
+
+namespace {
+
+// [rows, cols] view of x for a bias over its last dimension, or flat without one.
+void BiasLayout(const OpCheck& check, const Tensor& x, const Tensor& bias, int64_t* rows, int64_t* cols) {
+  *rows = 1;
+  *cols = x.numel();
+  if (!bias.defined()) return;
+  check.Type(bias, DType::kF32);
+  check.Require(bias.rank() == 1 && x.rank() >= 1 && x.dim(-1) == bias.numel(),
+                "bias must be 1-D with the size of the last dimension");
+  *cols = bias.numel();
+  *rows = *cols == 0 ? 0 : x.numel() / *cols;
+}
+
+}  // namespace
+
+void BiasActivationForward(const Tensor& x, const Tensor& bias, Activation act, const Tensor& y, const Tensor& pre) {
+  OpCheck check("BiasActivationForward", {{"x", x}, {"bias", bias}, {"y", y}, {"pre", pre}});
+  check.Type(x, DType::kF32);
+  check.HasShapeOf(y, DType::kF32, x);
+  check.HasShapeOfIfDefined(pre, DType::kF32, x);
+  int64_t rows, cols;
+  BiasLayout(check, x, bias, &rows, &cols);
+  RequireCpu(check);
+  cpu::BiasActivationForward(x.data<float>(), DataOrNull<float>(bias), rows, cols, act, y.data<float>(),
+                             DataOrNull<float>(pre));
+}
+
+void BiasActivationBackward(const Tensor& dy, const Tensor& saved, Activation act, const Tensor& dz,
+                            const Tensor& dbias, bool accumulate_dbias) {
+  OpCheck check("BiasActivationBackward", {{"dy", dy}, {"saved", saved}, {"dz", dz}, {"dbias", dbias}});
+  check.Type(dy, DType::kF32);
+  check.HasShapeOf(dz, DType::kF32, dy);
+  if (act != Activation::kNone) check.HasShapeOf(saved, DType::kF32, dy);
+  int64_t rows, cols;
+  BiasLayout(check, dy, dbias, &rows, &cols);
+  check.Require(!Overlap(dbias, dy) && !Overlap(dbias, dz), "dbias overlaps dy or dz");
+  RequireCpu(check);
+  cpu::BiasActivationBackward(dy.data<float>(), act == Activation::kNone ? nullptr : saved.data<float>(), rows, cols,
+                              act, dz.data<float>(), DataOrNull<float>(dbias), accumulate_dbias);
+}
+
+// ---- Dropout ---------------------------------------------------------------
+
+void DropoutForward(const Tensor& x, float p, uint64_t seed, uint64_t stream, const Tensor& sample_ids, const Tensor& y,
+                    const Tensor& mask) {
+  OpCheck check("DropoutForward", {{"x", x}, {"sample_ids", sample_ids}, {"y", y}, {"mask", mask}});
+  check.Type(x, DType::kF32);
+  check.Require(x.rank() >= 1, "x must have a row dimension");
+  check.Require(p >= 0.0f && p < 1.0f, "p must be in [0, 1)");
+  const int64_t rows = x.dim(0), cols = rows == 0 ? 0 : x.numel() / rows;
+  check.Has(sample_ids, DType::kI64, {rows});
+  check.HasShapeOf(y, DType::kF32, x);
+  check.HasShapeOf(mask, DType::kU8, x);
+  RequireCpu(check);
+  cpu::DropoutForward(x.data<float>(), rows, cols, p, seed, stream, sample_ids.data<int64_t>(), y.data<float>(),
+                      mask.data<uint8_t>());
+}
+
+void DropoutBackward(const Tensor& dy, const Tensor& mask, float p, const Tensor& dx) {
+  OpCheck check("DropoutBackward", {{"dy", dy}, {"mask", mask}, {"dx", dx}});
+  check.Type(dy, DType::kF32);
+  check.Require(p >= 0.0f && p < 1.0f, "p must be in [0, 1)");
+  check.HasShapeOf(mask, DType::kU8, dy);
+  check.HasShapeOf(dx, DType::kF32, dy);
+  RequireCpu(check);
+  cpu::DropoutBackward(dy.data<float>(), mask.data<uint8_t>(), dy.numel(), p, dx.data<float>());
+}
+
+// ---- Optimizers and reductions ---------------------------------------------
+
+void SgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdParams& hp) {
+  OpCheck check("SgdUpdate", {{"param", param}, {"grad", grad}, {"momentum_buf", momentum_buf}});
+  check.Type(param, DType::kF32);
+  check.HasElements(grad, DType::kF32, param.numel());
+  if (hp.momentum != 0.0f) check.HasElements(momentum_buf, DType::kF32, param.numel());
+  RequireCpu(check);
+  cpu::SgdUpdate(param.data<float>(), grad.data<float>(), hp.momentum != 0.0f ? momentum_buf.data<float>() : nullptr,
+                 param.numel(), hp);
+}
+
+void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWParams& hp) {
+  OpCheck check("AdamWUpdate", {{"param", param}, {"grad", grad}, {"m", m}, {"v", v}});
+  check.Type(param, DType::kF32);
+  check.HasElements(grad, DType::kF32, param.numel());
+  check.HasElements(m, DType::kF32, param.numel());
+  check.HasElements(v, DType::kF32, param.numel());
+  check.Require(hp.step >= 1, "step must be 1-based (>= 1) for the bias correction");
+  RequireCpu(check);
+  cpu::AdamWUpdate(param.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), param.numel(), hp);
+}
+
+double SquaredNorm(const Tensor& x) {
+  OpCheck check("SquaredNorm", {{"x", x}});
+  check.Type(x, DType::kF32);
+  RequireCpu(check);
+  return cpu::SquaredNorm(x.data<float>(), x.numel());
+}
+
+void Scale(const Tensor& x, float alpha) {
+  OpCheck check("Scale", {{"x", x}});
+  check.Type(x, DType::kF32);
+  RequireCpu(check);
+  cpu::Scale(x.data<float>(), x.numel(), alpha);
+}
+
+void Axpy(float alpha, const Tensor& x, const Tensor& y) {
+  OpCheck check("Axpy", {{"x", x}, {"y", y}});
+  check.Type(x, DType::kF32);
+  check.HasElements(y, DType::kF32, x.numel());
+  RequireCpu(check);
+  cpu::Axpy(alpha, x.data<float>(), y.data<float>(), x.numel());
+}
+
+// ---- Casts -----------------------------------------------------------------
+
+void CastF32ToBF16(const Tensor& src, const Tensor& dst) {
+  OpCheck check("CastF32ToBF16", {{"src", src}, {"dst", dst}});
+  check.Type(src, DType::kF32);
+  check.HasElements(dst, DType::kBF16, src.numel());
+  RequireCpu(check);
+  cpu::CastF32ToBF16(src.data<float>(), dst.data<uint16_t>(), src.numel());
+}
+
+void CastBF16ToF32(const Tensor& src, const Tensor& dst) {
+  OpCheck check("CastBF16ToF32", {{"src", src}, {"dst", dst}});
+  check.Type(src, DType::kBF16);
+  check.HasElements(dst, DType::kF32, src.numel());
+  RequireCpu(check);
+  cpu::CastBF16ToF32(src.data<uint16_t>(), dst.data<float>(), src.numel());
+}
+
+}  // namespace ops
+}  // namespace aif

@@ -1,0 +1,133 @@
+#include "nn/model_file.h"
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/hdf5_io.h"
+#include "core/sha256.h"
+#include "core/strings.h"
+#include "data/schema_io.h"
+
+namespace aif {
+
+std::string ParamsSha256(const Model& model) {
+  Tensor host = model.params().device() == DeviceType::kCpu ? model.params() : model.params().To(DeviceType::kCpu);
+  return Sha256Hex(host.raw(), host.nbytes());
+}
+
+std::string WriteModelFile(const std::string& path, const Model& model, const ModelMetadata& meta) {
+  const std::string sha = ParamsSha256(model);
+  Tensor host = model.params().device() == DeviceType::kCpu ? model.params() : model.params().To(DeviceType::kCpu);
+  AtomicOutput out(path);
+  {
+    H5File file = H5File::Create(out.temp_path());
+    Hdf5Lock lock(Hdf5Mutex());
+    hid_t root = file.id();
+    H5WriteAttr(root, "format", std::string(kModelFormatName));
+    H5WriteAttr(root, "format_version", kModelFormatVersion);
+    H5WriteAttr(root, "spec", model.spec());
+    H5WriteAttr(root, "num_params", model.num_params());
+    H5WriteAttr(root, "params_sha256", sha);
+    H5WriteAttr(root, "dataset_fingerprint", meta.dataset_fingerprint);
+    H5Id schema = H5CreateGroup(root, "schema");
+    WriteSchemaGroup(schema.get(), meta.schema);
+    H5Id norm = H5CreateGroup(root, "normalization");
+    H5WriteAttr(norm.get(), "mode", meta.normalization);
+    H5WriteArray(norm.get(), "offset", meta.norm_offset);
+    H5WriteArray(norm.get(), "scale", meta.norm_scale);
+    H5Id stats = H5CreateGroup(root, "reference_stats");
+    WriteStatsGroup(stats.get(), meta.reference_stats, meta.schema.task);
+    H5Id params = H5CreateGroup(root, "params");
+    H5WriteAttr(params.get(), "order", [&] {
+      std::vector<std::string> names;
+      for (const auto& p : model.param_infos()) names.push_back(p.name);
+      return Join(names, ",");
+    }());
+    for (const ParamInfo& p : model.param_infos()) {
+      H5WriteArrayRaw(params.get(), p.name, H5T_NATIVE_FLOAT, host.data<float>() + p.offset, p.shape);
+    }
+    H5Id lineage = H5CreateGroup(root, "lineage");
+    WriteJsonAsAttributes(lineage.get(), meta.lineage);
+    file.Flush();
+    file.Close();
+  }
+  out.Commit();
+  return sha;
+}
+
+LoadedModel ReadModelFile(const std::string& path, DeviceType device) {
+  H5File file = H5File::OpenReadOnly(path);
+  Hdf5Lock lock(Hdf5Mutex());
+  hid_t root = file.id();
+  LoadedModel out;
+  try {
+    if (!H5HasAttr(root, "format") || H5ReadStringAttr(root, "format") != kModelFormatName) {
+      ThrowData("is not an aif model file");
+    }
+    int64_t version = H5ReadIntAttr(root, "format_version");
+    if (version != kModelFormatVersion) {
+      ThrowData("has model format version %lld, this aif reads version %lld", static_cast<long long>(version),
+                static_cast<long long>(kModelFormatVersion));
+    }
+    ModelMetadata& m = out.meta;
+    H5Id schema = H5OpenGroup(root, "schema");
+    m.schema = ReadSchemaGroup(schema.get());
+    m.dataset_fingerprint = H5ReadStringAttr(root, "dataset_fingerprint");
+    H5Id norm = H5OpenGroup(root, "normalization");
+    m.normalization = H5ReadStringAttr(norm.get(), "mode");
+    m.norm_offset = H5ReadArray<float>(norm.get(), "offset");
+    m.norm_scale = H5ReadArray<float>(norm.get(), "scale");
+    H5Id stats = H5OpenGroup(root, "reference_stats");
+    m.reference_stats = ReadStatsGroup(stats.get(), m.schema.task, m.schema.num_features());
+    H5Id lineage = H5OpenGroup(root, "lineage");
+    m.lineage = ReadAttributesAsJson(lineage.get());
+
+    const std::string spec = H5ReadStringAttr(root, "spec");
+    const int64_t outputs = m.schema.task == Task::kClassification ? m.schema.num_classes() : 1;
+    out.model = Model::Build(spec, m.schema.sample_shape, outputs, device);
+    Tensor host = Tensor::Zeros({out.model->num_params()});
+    H5Id params = H5OpenGroup(root, "params");
+    for (const ParamInfo& p : out.model->param_infos()) {
+      H5ReadArrayRaw(params.get(), p.name, H5T_NATIVE_FLOAT, host.data<float>() + p.offset,
+                     static_cast<size_t>(p.numel()));
+    }
+    out.params_sha256 = Sha256Hex(host.raw(), host.nbytes());
+    const std::string stored = H5ReadStringAttr(root, "params_sha256");
+    if (stored != out.params_sha256) {
+      ThrowData("parameters do not match their checksum (stored %.12s..., computed %.12s...): the file is damaged "
+                "or was modified",
+                stored.c_str(), out.params_sha256.c_str());
+    }
+    out.model->params().CopyFrom(host);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kData || e.kind() == ErrorKind::kUsage) {
+      throw Error(ErrorKind::kData, "model '" + path + "' " + e.what());
+    }
+    throw;
+  }
+  return out;
+}
+
+nlohmann::json DescribeModelFile(const std::string& path) {
+  LoadedModel loaded = ReadModelFile(path);
+  const Model& model = *loaded.model;
+  nlohmann::json j;
+  j["format"] = kModelFormatName;
+  j["format_version"] = kModelFormatVersion;
+  j["spec"] = model.spec();
+  j["num_params"] = model.num_params();
+  j["params_sha256"] = loaded.params_sha256;
+  j["verified"] = true;
+  j["dataset_fingerprint"] = loaded.meta.dataset_fingerprint;
+  nlohmann::json schema = loaded.meta.schema.ToJson();
+  if (loaded.meta.schema.feature_names.size() > 16) schema.erase("feature_names");
+  j["schema"] = schema;
+  j["normalization"] = loaded.meta.normalization;
+  nlohmann::json params = nlohmann::json::array();
+  for (const ParamInfo& p : model.param_infos()) params.push_back({{"name", p.name}, {"shape", p.shape}});
+  j["params"] = params;
+  j["layers"] = Split(model.Summary(), '\n');
+  j["lineage"] = loaded.meta.lineage;
+  return j;
+}
+
+}  // namespace aif

@@ -1,0 +1,80 @@
+#include "train/optimizer.h"
+
+#include "core/error.h"
+#include "kernels/ops.h"
+
+namespace aif {
+namespace {
+
+class Sgd : public Optimizer {
+ public:
+  Sgd(const OptimizerConfig& c, const Model& model) : c_(c) {
+    if (c.momentum > 0) momentum_ = Tensor::Zeros({model.num_params()}, DType::kF32, model.device());
+  }
+  void Step(Model& model, double lr) override {
+    for (const ParamInfo& p : model.param_infos()) {
+      ops::SgdParams hp;
+      hp.lr = static_cast<float>(lr);
+      hp.momentum = static_cast<float>(c_.momentum);
+      hp.nesterov = c_.nesterov;
+      hp.weight_decay = p.decay ? static_cast<float>(c_.weight_decay) : 0.0f;
+      Tensor buf = momentum_.defined() ? momentum_.View(p.offset, {p.numel()}) : Tensor();
+      ops::SgdUpdate(model.params().View(p.offset, {p.numel()}), model.grads().View(p.offset, {p.numel()}), buf, hp);
+    }
+    ++steps_;
+  }
+  std::vector<std::pair<std::string, Tensor>> State() override {
+    if (!momentum_.defined()) return {};
+    return {{"momentum", momentum_}};
+  }
+
+ private:
+  OptimizerConfig c_;
+  Tensor momentum_;
+};
+
+class AdamW : public Optimizer {
+ public:
+  AdamW(const OptimizerConfig& c, const Model& model)
+      : c_(c),
+        m_(Tensor::Zeros({model.num_params()}, DType::kF32, model.device())),
+        v_(Tensor::Zeros({model.num_params()}, DType::kF32, model.device())) {}
+  void Step(Model& model, double lr) override {
+    ++steps_;
+    for (const ParamInfo& p : model.param_infos()) {
+      ops::AdamWParams hp;
+      hp.lr = static_cast<float>(lr);
+      hp.beta1 = static_cast<float>(c_.beta1);
+      hp.beta2 = static_cast<float>(c_.beta2);
+      hp.eps = static_cast<float>(c_.eps);
+      hp.weight_decay = p.decay ? static_cast<float>(c_.weight_decay) : 0.0f;
+      hp.step = steps_;
+      ops::AdamWUpdate(model.params().View(p.offset, {p.numel()}), model.grads().View(p.offset, {p.numel()}),
+                       m_.View(p.offset, {p.numel()}), v_.View(p.offset, {p.numel()}), hp);
+    }
+  }
+  std::vector<std::pair<std::string, Tensor>> State() override { return {{"adam_m", m_}, {"adam_v", v_}}; }
+
+ private:
+  OptimizerConfig c_;
+  Tensor m_, v_;
+};
+
+}  // namespace
+
+std::unique_ptr<Optimizer> Optimizer::Create(const OptimizerConfig& c, const Model& model) {
+  if (c.weight_decay < 0) ThrowUsage("--weight-decay must be >= 0, got %g", c.weight_decay);
+  if (c.name == "sgd") {
+    if (c.momentum < 0 || c.momentum >= 1) ThrowUsage("--momentum must be in [0, 1), got %g", c.momentum);
+    if (c.nesterov && c.momentum == 0) ThrowUsage("--nesterov needs --momentum > 0");
+    return std::unique_ptr<Optimizer>(new Sgd(c, model));
+  }
+  if (c.name == "adamw") {
+    if (c.beta1 < 0 || c.beta1 >= 1 || c.beta2 < 0 || c.beta2 >= 1) ThrowUsage("--beta1/--beta2 must be in [0, 1)");
+    if (c.eps <= 0) ThrowUsage("--eps must be > 0");
+    return std::unique_ptr<Optimizer>(new AdamW(c, model));
+  }
+  ThrowUsage("--optimizer must be sgd or adamw, got '%s'", c.name.c_str());
+}
+
+}  // namespace aif

@@ -1,0 +1,51 @@
+// Everything `aif train` needs to run, gathered from options and config
+// files by jobs/train.cpp. Validate() checks what can be checked before any
+// data is read; the trainer checks the rest against the dataset.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+
+namespace aif {
+
+struct TrainConfig {
+  std::string data;           // dataset file
+  std::string run_dir;        // outputs: config.json, metrics.jsonl, model.h5
+  std::string model_spec;     // nn/model_spec.h
+  int64_t steps = 0;          // optimizer steps; 0: derived from epochs
+  int64_t epochs = 0;         // full passes over train (remainder dropped)
+  int64_t batch_size = 128;   // global batch per optimizer step
+  int64_t micro_batches = 1;  // gradient accumulation: batch_size / micro_batches per forward
+  uint64_t seed = 0;
+  OptimizerConfig optimizer;
+  LrSchedule schedule;        // base_lr, kind, warmup ...; total_steps set by the trainer
+  double clip_norm = 0;       // 0: no clipping
+  int64_t eval_every = 0;     // steps between val evaluations; 0: once per epoch
+  int64_t eval_batch_size = 1000;
+  int64_t log_every = 50;
+  int64_t bucket_bytes = int64_t{25} << 20;
+  int64_t check_every = 100;  // steps between replica checks; 0: never
+  int64_t reader_memory = int64_t{256} << 20;
+  int64_t shuffle_window = 16;  // chunks
+  std::string normalization = "auto";
+  nlohmann::json effective_config = nlohmann::json::object();  // recorded in lineage
+  nlohmann::json lineage = nlohmann::json::object();           // job facts (versions, host, ...)
+
+  void Validate(int world_size) const;  // throws kUsage
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  double final_loss = 0;
+  double val_loss = 0, val_accuracy = -1;
+  double test_loss = 0, test_accuracy = -1;  // when the dataset has a test split
+  double samples_per_s = 0;
+  std::string model_path;
+  std::string params_sha256;
+};
+
+}  // namespace aif

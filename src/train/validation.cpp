@@ -1,0 +1,41 @@
+#include "train/validation.h"
+
+#include "kernels/ops.h"
+#include "train/batch_tensors.h"
+
+namespace aif {
+
+SplitMetrics EvaluateSplit(Model& model, ShardedReader& reader, Communicator& comm, Task task) {
+  reader.Seek(ReaderCursor{0, 0});
+  BatchTensors t;
+  Tensor grad_sink;
+  PassContext ctx;
+  ctx.training = false;
+  double loss = 0;
+  int64_t correct = 0, samples = 0;
+  for (int64_t s = 0; s < reader.batches_per_epoch(); ++s) {
+    Batch b = reader.Next();
+    t.Load(b, task, model.device());
+    Tensor out = model.Forward(t.features, ctx);
+    if (!grad_sink.defined() || grad_sink.shape() != out.shape()) grad_sink = Tensor::Empty(out.shape(), DType::kF32, out.device());
+    if (task == Task::kClassification) {
+      loss += ops::SoftmaxCrossEntropy(out, t.labels, t.valid, 0.0f, grad_sink);
+      correct += ops::CountCorrect(out, t.labels, t.valid);
+    } else {
+      loss += ops::MeanSquaredError(out, t.labels, t.valid, 0.0f, grad_sink);
+    }
+    for (uint8_t v : b.valid) samples += v;
+  }
+  double global_loss = comm.AllReduceScalar(loss, ReduceOp::kSum);
+  int64_t global_correct = comm.AllReduceInt(correct, ReduceOp::kSum);
+  int64_t global_samples = comm.AllReduceInt(samples, ReduceOp::kSum);
+  SplitMetrics m;
+  m.samples = global_samples;
+  m.loss = global_samples ? global_loss / static_cast<double>(global_samples) : 0;
+  if (task == Task::kClassification) {
+    m.accuracy = global_samples ? static_cast<double>(global_correct) / static_cast<double>(global_samples) : 0;
+  }
+  return m;
+}
+
+}  // namespace aif

@@ -1,0 +1,52 @@
+# aif train end to end on Fashion-MNIST: outputs, determinism, model files,
+# and clear errors for bad configurations.
+. "$(dirname "$0")/lib.sh"
+require_fmnist
+D="$E2E_TMP/f.h5"
+run_expect 0 "$AIF" prepare --out "$D" || finish
+SMALL=(--data "$D" --model "mlp 784-64-10 relu dropout=0.2" --steps 30 --batch-size 64 --log-every 10 --eval-every 15)
+
+run_expect 0 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/a" && expect_out "step 30/30"
+for f in config.json metrics.jsonl model.h5; do [ -s "$E2E_TMP/a/$f" ] || fail "run dir lacks $f"; done
+n=$(grep -c '"step"' "$E2E_TMP/a/metrics.jsonl")
+[ "$n" -ge 4 ] || fail "metrics.jsonl has $n records"
+"$PY" - "$E2E_TMP/a/metrics.jsonl" <<'PY' || fail "metrics records lack fields"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+need = {"step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "data_wait_ms", "comm_ms"}
+steps = [r for r in recs if not r.get("final")]
+assert all(need <= set(r) for r in steps), steps[0]
+assert any("val_accuracy" in r for r in steps)
+assert recs[-1]["final"] and 0 < recs[-1]["test_accuracy"] <= 1
+assert steps[-1]["loss"] < steps[0]["loss"], "loss did not decrease"
+PY
+run_expect 0 "$AIF" inspect "$E2E_TMP/a/model.h5"
+cp "$E2E_TMP/out" "$E2E_TMP/model.json"
+sha=$(json_get "$E2E_TMP/model.json" 'd["params_sha256"]')
+[ ${#sha} -eq 64 ] || fail "params_sha256 '$sha'"
+[ "$(json_get "$E2E_TMP/model.json" 'd["format"]')" = aif.model ] || fail "model format"
+[ "$(json_get "$E2E_TMP/model.json" 'd["dataset_fingerprint"] != ""')" = True ] || fail "model lineage"
+
+# Determinism: the same config and seed give the same parameters, bit for bit.
+run_expect 0 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/b"
+run_expect 0 "$AIF" inspect "$E2E_TMP/b/model.h5"
+[ "$(json_get "$E2E_TMP/out" 'd["params_sha256"]')" = "$sha" ] || fail "a rerun gave other parameters"
+run_expect 0 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/c" --seed 9
+run_expect 0 "$AIF" inspect "$E2E_TMP/c/model.h5"
+[ "$(json_get "$E2E_TMP/out" 'd["params_sha256"]')" != "$sha" ] || fail "another seed gave the same parameters"
+
+# Bad configurations: one clear line, the usage exit code.
+run_expect 2 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/a" && expect_err "already holds a run"
+run_expect 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "conv(8,3) relu pol(2) flatten linear(10)" \
+  --steps 5 && expect_err "token 3 'pol(2)'" && expect_one_error_line
+run_expect 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "mlp 100-10" --steps 5 && expect_err "784 features"
+run_expect 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "mlp 784-10" --steps 5 --epochs 1 \
+  && expect_err "exactly one of --steps and --epochs"
+run_expect 2 mpirun_quiet -np 3 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "mlp 784-10" --steps 5 \
+  --batch-size 2 && expect_err "smaller than the number of ranks" && expect_one_error_line
+run_expect 4 "$AIF" train --data "$E2E_TMP/none.h5" --run-dir "$E2E_TMP/x" --model "mlp 784-10" --steps 5 \
+  && expect_err "does not exist"
+# A diverging run stops with the step named, on every rank, once.
+run_expect 3 mpirun_quiet -np 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/nan" --model "mlp 784-64-10" \
+  --steps 50 --lr 1e30 --momentum 0 && expect_err "at step" && expect_one_error_line
+finish
