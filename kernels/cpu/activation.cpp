@@ -21,7 +21,7 @@ constexpr float kGeluBeta = 0.7978845608028654f;
 constexpr float kGeluKappa = 0.044715f;
 
 template <Activation kAct>
-inline float Activate(float v) {
+AIF_CPU_INLINE float Activate(float v) {
   if constexpr (kAct == Activation::kRelu) {
     return std::max(v, 0.0f);  // (v < 0) ? 0 : v, so NaN stays visible
   } else if constexpr (kAct == Activation::kGelu) {
@@ -34,7 +34,7 @@ inline float Activate(float v) {
 
 // d act / d(pre) times dy; `saved` is y for ReLU and pre for GELU.
 template <Activation kAct>
-inline float Differentiate(float dy, float saved) {
+AIF_CPU_INLINE float Differentiate(float dy, float saved) {
   if constexpr (kAct == Activation::kRelu) {
     return saved > 0.0f ? dy : 0.0f;
   } else if constexpr (kAct == Activation::kGelu) {
@@ -52,7 +52,7 @@ inline float Differentiate(float dy, float saved) {
 }
 
 template <Activation kAct, bool kHasBias, bool kSavePre>
-void ForwardRows(const float* x, const float* bias, int64_t rows, int64_t cols, float* y, float* pre) {
+AIF_CPU_INLINE void ForwardRows(const float* x, const float* bias, int64_t rows, int64_t cols, float* y, float* pre) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
@@ -66,7 +66,7 @@ void ForwardRows(const float* x, const float* bias, int64_t rows, int64_t cols, 
 }
 
 template <Activation kAct>
-void Forward(const float* x, const float* bias, int64_t rows, int64_t cols, float* y, float* pre) {
+AIF_CPU_INLINE void Forward(const float* x, const float* bias, int64_t rows, int64_t cols, float* y, float* pre) {
   if (bias && pre)
     ForwardRows<kAct, true, true>(x, bias, rows, cols, y, pre);
   else if (bias)
@@ -78,7 +78,7 @@ void Forward(const float* x, const float* bias, int64_t rows, int64_t cols, floa
 }
 
 template <Activation kAct, bool kBiasGrad>
-void BackwardRows(const float* dy, const float* saved, int64_t rows, int64_t cols, float* dz,
+AIF_CPU_INLINE void BackwardRows(const float* dy, const float* saved, int64_t rows, int64_t cols, float* dz,
                   float* __restrict__ dbias) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* dyr = dy + r * cols;
@@ -97,7 +97,7 @@ void BackwardRows(const float* dy, const float* saved, int64_t rows, int64_t col
 }
 
 template <Activation kAct>
-void Backward(const float* dy, const float* saved, int64_t rows, int64_t cols, float* dz, float* dbias,
+AIF_CPU_INLINE void Backward(const float* dy, const float* saved, int64_t rows, int64_t cols, float* dz, float* dbias,
               bool accumulate_dbias) {
   if (!dbias) return BackwardRows<kAct, false>(dy, saved, rows, cols, dz, nullptr);
   if (!accumulate_dbias) std::fill(dbias, dbias + cols, 0.0f);
@@ -106,7 +106,7 @@ void Backward(const float* dy, const float* saved, int64_t rows, int64_t cols, f
 
 }  // namespace
 
-void BiasActivationForward(const float* x, const float* bias, int64_t rows, int64_t cols, Activation act, float* y,
+AIF_CPU_CLONES void BiasActivationForward(const float* x, const float* bias, int64_t rows, int64_t cols, Activation act, float* y,
                            float* pre) {
   switch (act) {
     case Activation::kNone: return Forward<Activation::kNone>(x, bias, rows, cols, y, pre);
@@ -115,7 +115,7 @@ void BiasActivationForward(const float* x, const float* bias, int64_t rows, int6
   }
 }
 
-void BiasActivationBackward(const float* dy, const float* saved, int64_t rows, int64_t cols, Activation act, float* dz,
+AIF_CPU_CLONES void BiasActivationBackward(const float* dy, const float* saved, int64_t rows, int64_t cols, Activation act, float* dz,
                             float* dbias, bool accumulate_dbias) {
   switch (act) {
     case Activation::kNone: return Backward<Activation::kNone>(dy, saved, rows, cols, dz, dbias, accumulate_dbias);

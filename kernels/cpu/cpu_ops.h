@@ -9,6 +9,20 @@
 
 #include "kernels/ops.h"
 
+// Hot element-wise loops are compiled three times (AVX-512, AVX2, baseline
+// x86-64) and the loader picks the best one the CPU has (GCC target_clones,
+// an ifunc): the binary stays portable and runs at full vector width. With
+// -ffp-contract=off (kernels/CMakeLists.txt) every clone computes each
+// element with the same IEEE operations, so results are bitwise identical
+// whichever clone runs (mixed CPU generations in one job stay in lock-step).
+// Reductions whose order would depend on the vector width are not cloned.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define AIF_CPU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define AIF_CPU_CLONES
+#endif
+#define AIF_CPU_INLINE __attribute__((always_inline)) inline
+
 namespace aif {
 namespace ops {
 namespace cpu {

@@ -13,7 +13,7 @@ namespace aif {
 namespace ops {
 namespace cpu {
 
-void DropoutForward(const float* x, int64_t rows, int64_t cols, float p, uint64_t seed, uint64_t stream,
+AIF_CPU_CLONES void DropoutForward(const float* x, int64_t rows, int64_t cols, float p, uint64_t seed, uint64_t stream,
                     const int64_t* sample_ids, float* y, uint8_t* mask) {
   const int64_t n = rows * cols;
   if (p == 0.0f) {  // UniformFloat(.) >= 0 always holds: everything is kept, unscaled
@@ -41,7 +41,7 @@ void DropoutForward(const float* x, int64_t rows, int64_t cols, float p, uint64_
   }
 }
 
-void DropoutBackward(const float* dy, const uint8_t* mask, int64_t n, float p, float* dx) {
+AIF_CPU_CLONES void DropoutBackward(const float* dy, const uint8_t* mask, int64_t n, float p, float* dx) {
   const float scale = 1.0f / (1.0f - p);
   // A multiply by 0 or scale rather than a select: it vectorises.
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (static_cast<float>(mask[i]) * scale);

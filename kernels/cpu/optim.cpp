@@ -12,7 +12,7 @@ namespace aif {
 namespace ops {
 namespace cpu {
 
-void SgdUpdate(float* param, const float* grad, float* momentum_buf, int64_t n, const SgdParams& hp) {
+AIF_CPU_CLONES void SgdUpdate(float* param, const float* grad, float* momentum_buf, int64_t n, const SgdParams& hp) {
   const float lr = hp.lr, wd = hp.weight_decay, mu = hp.momentum;
   if (mu == 0.0f) {
     for (int64_t i = 0; i < n; ++i) {
@@ -38,7 +38,7 @@ void SgdUpdate(float* param, const float* grad, float* momentum_buf, int64_t n, 
   }
 }
 
-void AdamWUpdate(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& hp) {
+AIF_CPU_CLONES void AdamWUpdate(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& hp) {
   const double step = static_cast<double>(hp.step);
   const double bias_correction1 = 1.0 - std::pow(static_cast<double>(hp.beta1), step);
   const double bias_correction2 = 1.0 - std::pow(static_cast<double>(hp.beta2), step);
@@ -65,11 +65,11 @@ double SquaredNorm(const float* x, int64_t n) {
   return sum;
 }
 
-void Scale(float* x, int64_t n, float alpha) {
+AIF_CPU_CLONES void Scale(float* x, int64_t n, float alpha) {
   for (int64_t i = 0; i < n; ++i) x[i] *= alpha;
 }
 
-void Axpy(float alpha, const float* x, float* y, int64_t n) {
+AIF_CPU_CLONES void Axpy(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
