@@ -6,7 +6,8 @@
 #   ./scripts/quickstart.sh
 #   AIF_RANKS=4 AIF_WORK=/scratch/aif ./scripts/quickstart.sh
 #
-# Stages: prepare (now); train, evaluate, promote and predict join as they land.
+# Stages: prepare, train (the tuned MLP); evaluate, promote and predict join
+# as they land.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${AIF_BUILD_DIR:-$ROOT/build}
@@ -21,7 +22,7 @@ MPIRUN=(mpirun --quiet --bind-to none -np "$RANKS")
 mkdir -p "$WORK"
 DATA="$WORK/fmnist.h5"
 
-echo "[quickstart] 1/1 prepare: Fashion-MNIST -> $DATA"
+echo "[quickstart] 1/2 prepare: Fashion-MNIST -> $DATA"
 if [ -f "$DATA" ] && "$AIF" inspect "$DATA" >/dev/null 2>&1; then
   echo "[quickstart] reusing $DATA (delete it to prepare again)"
 else
@@ -30,8 +31,16 @@ else
 fi
 "$AIF" inspect "$DATA" >"$WORK/dataset.json"
 
+RUN="$WORK/train-$(date +%Y%m%d-%H%M%S)"
+echo "[quickstart] 2/2 train: jobs/configs/fmnist_mlp.ini on $RANKS ranks -> $RUN"
+"${MPIRUN[@]}" "$AIF" train --config "$ROOT/jobs/configs/fmnist_mlp.ini" --data "$DATA" --run-dir "$RUN"
+"$AIF" inspect "$RUN/model.h5" >"$RUN/model.json"
+
 echo
 echo "[quickstart] done. Results:"
 echo "  dataset:          $DATA"
 echo "  dataset summary:  $WORK/dataset.json   (aif inspect $DATA)"
-echo "  model store:      $AIF_STORE (used once training and promotion land)"
+echo "  training run:     $RUN"
+echo "    metrics:        $RUN/metrics.jsonl"
+echo "    model:          $RUN/model.h5   (summary: $RUN/model.json)"
+echo "  model store:      $AIF_STORE (used once promotion lands)"
