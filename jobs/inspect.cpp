@@ -3,6 +3,7 @@
 // models) add an entry to kDescribers.
 #include <iostream>
 
+#include "checkpoint/checkpoint_file.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/hdf5_io.h"
@@ -38,10 +39,12 @@ struct Describer {
   nlohmann::json (*describe)(const std::string& path, const InspectFlags& flags);
 };
 nlohmann::json DescribeModel(const std::string& path, const InspectFlags&) { return DescribeModelFile(path); }
+nlohmann::json DescribeCheckpoint(const std::string& path, const InspectFlags&) { return DescribeCheckpointFile(path); }
 
 const Describer kDescribers[] = {
     {"aif.dataset", DescribeDatasetFile},
     {"aif.model", DescribeModel},
+    {"aif.checkpoint", DescribeCheckpoint},
 };
 
 }  // namespace

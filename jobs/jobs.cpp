@@ -11,7 +11,7 @@ const std::vector<JobEntry>& AllJobs() {
   static const std::vector<JobEntry> jobs = {
       {"prepare", "turn raw data (Fashion-MNIST IDX, CSV) into an aif HDF5 dataset", PrepareMain},
       {"train", "train a model data-parallel over MPI ranks", TrainMain},
-      {"inspect", "print a JSON summary of any aif file (dataset, model)", InspectMain},
+      {"inspect", "print a JSON summary of any aif file (dataset, model, checkpoint)", InspectMain},
   };
   return jobs;
 }

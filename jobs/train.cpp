@@ -10,6 +10,8 @@
 #include "data/sharded_reader.h"
 #include "jobs/job.h"
 #include "nn/model.h"
+#include "checkpoint/checkpoint_dir.h"
+#include "train/stop_signal.h"
 #include "train/trainer.h"
 
 namespace aif {
@@ -18,12 +20,14 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
   TrainConfig c;
   int64_t seed = 0;
   double lr = 0.1, bucket_mb = 25;
-  std::string reader_memory = "256M";
+  std::string reader_memory = "256M", resume = "auto";
   JobOptions options("train", "aif train --data DATASET.h5 --run-dir RUN --model SPEC (--steps N | --epochs N) [options]",
                      "Trains a model data-parallel over the ranks it is launched with (mpirun -np N, or srun\n"
                      "--mpi=pmix). --batch-size is the global batch; each rank takes its share, gradients\n"
                      "are averaged across ranks while backward runs. Writes RUN/config.json,\n"
-                     "RUN/metrics.jsonl (one line per log interval) and RUN/model.h5.\n\n"
+                     "RUN/metrics.jsonl (one line per log interval), RUN/checkpoints/ and RUN/model.h5.\n"
+                     "A run continues from its newest valid checkpoint when started again (--resume auto),\n"
+                     "on any number of ranks. SIGTERM, SIGINT or SIGUSR1 make it checkpoint and exit 75.\n\n"
                      "Examples:\n"
                      "  aif train --config jobs/configs/fmnist_mlp.ini --data data/fmnist.h5 --run-dir runs/mlp\n"
                      "  mpirun -np 2 aif train --data data/fmnist.h5 --run-dir runs/x --model 'mlp 784-256-10' --epochs 2\n\n"
@@ -58,7 +62,13 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .Add<int64_t>("check-every", &c.check_every, 100, "steps between parameter consistency checks (0: never)")
       .Add<std::string>("reader-memory", &reader_memory, "256M", "memory bound of the data reader per rank")
       .Add<int64_t>("shuffle-window", &c.shuffle_window, 16, "chunks shuffled together (docs/data.md)")
-      .Add<std::string>("normalization", &c.normalization, "auto", "auto, scale, standardize or none");
+      .Add<std::string>("normalization", &c.normalization, "auto", "auto, scale, standardize or none")
+      .Add<int64_t>("checkpoint-every", &c.checkpoint_every, 0, "steps between checkpoints (0: only by time)")
+      .Add<double>("checkpoint-seconds", &c.checkpoint_seconds, 600, "seconds between checkpoints (0: only by steps)")
+      .Add<int64_t>("keep-last", &c.retention.keep_last, 3, "checkpoints kept (the newest)")
+      .Add<int64_t>("keep-every", &c.retention.keep_every, 0, "also keep checkpoints at multiples of this step")
+      .Add<std::string>("resume", &resume, "auto",
+                        "auto (continue from RUN's newest valid checkpoint, if any), never, or a checkpoint file");
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
   // Pre-flight, on every rank alike: all of these fail the same way everywhere.
@@ -76,8 +86,19 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
     const DatasetSchema& schema = dataset->schema();
     Model::Build(c.model_spec, schema.sample_shape,
                  schema.task == Task::kClassification ? schema.num_classes() : 1);
-    if (PathExists(c.run_dir + "/metrics.jsonl") || PathExists(c.run_dir + "/model.h5")) {
-      ThrowUsage("'%s' already holds a run; choose a new --run-dir", c.run_dir.c_str());
+    // Which checkpoint to continue from: every rank reads and verifies the
+    // same files, so they agree (and a damaged newest one is skipped alike).
+    CheckpointDir checkpoints(c.run_dir);
+    if (resume == "never") {
+      if (!checkpoints.Empty() || PathExists(c.run_dir + "/model.h5")) {
+        ThrowUsage("'%s' already holds a run and --resume is never; choose a new --run-dir", c.run_dir.c_str());
+      }
+    } else if (resume == "auto") {
+      auto ck = checkpoints.LoadNewestValid(&c.resume_path);
+      if (ck) c.resume = std::make_shared<const Checkpoint>(std::move(*ck));
+    } else {
+      c.resume = std::make_shared<const Checkpoint>(ReadCheckpointFile(resume));
+      c.resume_path = resume;
     }
   });
   c.effective_config = options.EffectiveConfig();
@@ -85,6 +106,15 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
 
   std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
   TrainResult r = Train(c, *comm);
+  if (r.stop_signal != 0) {
+    if (ctx.is_root()) {
+      LogInfo("stopped cleanly on %s after step %lld; checkpoint %s. Run the same command again to resume (exit "
+              "code %d)",
+              SignalName(r.stop_signal), static_cast<long long>(r.steps), r.last_checkpoint.c_str(),
+              kExitStoppedCleanly);
+    }
+    return kExitStoppedCleanly;
+  }
   if (ctx.is_root()) {
     std::string val = r.val_accuracy >= 0 ? Format(", val accuracy %.4f", r.val_accuracy) : "";
     if (r.test_accuracy >= 0) val += Format(", test accuracy %.4f", r.test_accuracy);

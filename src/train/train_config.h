@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <memory>
+
+#include "checkpoint/checkpoint_dir.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 
@@ -32,6 +35,15 @@ struct TrainConfig {
   int64_t reader_memory = int64_t{256} << 20;
   int64_t shuffle_window = 16;  // chunks
   std::string normalization = "auto";
+  // Checkpoints (RUN/checkpoints/): every N steps and/or every T seconds of
+  // wall time, always at the end and on a stop signal.
+  int64_t checkpoint_every = 0;
+  double checkpoint_seconds = 600;
+  RetentionPolicy retention;
+  // The checkpoint to continue from (chosen and verified by the caller on
+  // every rank), or null for a fresh start.
+  std::shared_ptr<const Checkpoint> resume;
+  std::string resume_path;
   nlohmann::json effective_config = nlohmann::json::object();  // recorded in lineage
   nlohmann::json lineage = nlohmann::json::object();           // job facts (versions, host, ...)
 
@@ -46,6 +58,9 @@ struct TrainResult {
   double samples_per_s = 0;
   std::string model_path;
   std::string params_sha256;
+  int64_t resumed_from = -1;   // the checkpoint's step, when resumed
+  int stop_signal = 0;         // non-zero: stopped early on this signal, after a checkpoint
+  std::string last_checkpoint;
 };
 
 }  // namespace aif

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 
 #include "comm/gradient_buckets.h"
 #include "comm/replica_check.h"
@@ -14,6 +15,8 @@
 #include "nn/model_file.h"
 #include "train/batch_tensors.h"
 #include "train/metrics_log.h"
+#include "train/stop_signal.h"
+#include "train/train_state.h"
 #include "train/validation.h"
 
 namespace aif {
@@ -28,13 +31,6 @@ std::string Duration(double s) {
   return Format("%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
 }
 
-// Per-interval sums of where a step's time goes (seconds) and what it did.
-struct Interval {
-  double data = 0, forward = 0, backward = 0, comm = 0, optimizer = 0, wall = 0;
-  double loss = 0, grad_norm = 0;
-  int64_t samples = 0, correct = 0, steps = 0;
-};
-
 // A reader over a held-out split: every sample once, padded, unshuffled.
 ReaderOptions HeldOutReaderOptions(ReaderOptions o, const std::string& split, int64_t batch) {
   o.split = split;
@@ -42,6 +38,336 @@ ReaderOptions HeldOutReaderOptions(ReaderOptions o, const std::string& split, in
   o.shuffle = false;
   o.remainder = Remainder::kPad;
   return o;
+}
+
+// Keeps the metrics records of steps <= `step` (a resumed run rewrites the
+// ones after its checkpoint, so the file reads as one uninterrupted run).
+void TruncateMetrics(const std::string& path, int64_t step) {
+  if (!PathExists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    auto rec = nlohmann::json::parse(line, nullptr, false);
+    if (rec.is_discarded() || rec.value("final", false) || rec.value("step", int64_t{0}) > step) continue;
+    kept += line + "\n";
+  }
+  WriteFileAtomic(path, kept);
+}
+
+// Per-step values all-reduced in one message: sums, and flags as counts.
+enum StepSum { kLoss, kCorrect, kSamples, kSaveFlag, kStopFlag, kNumStepSums };
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, Communicator& comm) : c_(config), comm_(comm), root_(comm.rank() == 0) {}
+  TrainResult Run();
+
+ private:
+  void Setup();
+  void Step(int64_t step);
+  void Log(int64_t step, bool evaluated);
+  void SaveCheckpoint(int64_t steps_done);
+  void WriteModel(const SplitMetrics& test);
+
+  const TrainConfig& c_;
+  Communicator& comm_;
+  const bool root_;
+  ReaderOptions ro_;
+  std::unique_ptr<ShardedReader> reader_, val_reader_;
+  Task task_ = Task::kClassification;
+  int64_t steps_per_epoch_ = 0, total_steps_ = 0, eval_every_ = 0;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LrSchedule schedule_;
+  std::unique_ptr<GradientBuckets> buckets_;
+  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<CheckpointDir> checkpoints_;
+  BatchTensors batch_;
+  Tensor dout_, step_sums_;
+  TrainProgress progress_;
+  TrainResult result_;
+  Clock::time_point start_, interval_start_, last_save_;
+  double elapsed_before_ = 0;  // wall time of the run before its last resume
+  double last_lr_ = 0;
+};
+
+void Trainer::Setup() {
+  c_.Validate(comm_.size());
+  ro_.split = "train";
+  ro_.global_batch = c_.batch_size / c_.micro_batches;
+  ro_.seed = c_.seed;
+  ro_.window_chunks = c_.shuffle_window;
+  ro_.remainder = Remainder::kDrop;
+  ro_.normalization = ParseNormalization(c_.normalization);
+  ro_.memory_bytes = c_.reader_memory;
+  reader_.reset(new ShardedReader(c_.data, ro_, comm_.rank(), comm_.size()));
+  const DatasetFile& dataset = reader_->dataset();
+  const DatasetSchema& schema = dataset.schema();
+  task_ = schema.task;
+  if (dataset.HasSplit("val")) {
+    val_reader_.reset(new ShardedReader(c_.data, HeldOutReaderOptions(ro_, "val", c_.eval_batch_size), comm_.rank(),
+                                        comm_.size()));
+  }
+  steps_per_epoch_ = reader_->batches_per_epoch() / c_.micro_batches;
+  if (steps_per_epoch_ < 1) ThrowUsage("the train split is smaller than one global batch; lower --batch-size");
+  total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
+  eval_every_ = c_.eval_every > 0 ? c_.eval_every : steps_per_epoch_;
+
+  // The model, identical on every rank: built from the seed, then rank 0's
+  // copy broadcast; or every rank loads the same checkpoint.
+  const int64_t outputs = task_ == Task::kClassification ? schema.num_classes() : 1;
+  model_ = Model::Build(c_.model_spec, schema.sample_shape, outputs);
+  model_->Initialize(c_.seed);
+  comm_.Broadcast(model_->params(), 0);
+  optimizer_ = Optimizer::Create(c_.optimizer, *model_);
+  schedule_ = c_.schedule;
+  schedule_.total_steps = total_steps_;
+  buckets_.reset(new GradientBuckets(&comm_, model_->grads(), c_.bucket_bytes));
+  checkpoints_.reset(new CheckpointDir(c_.run_dir));
+  if (c_.resume) {
+    CheckResumeCompatible(*c_.resume, c_, dataset.fingerprint());
+    progress_ = RestoreCheckpoint(*c_.resume, *model_, *optimizer_);
+    reader_->Seek(progress_.cursor);
+    elapsed_before_ = progress_.elapsed_s;
+    result_.resumed_from = progress_.step;
+    result_.final_loss = progress_.last_logged_loss;
+    CheckReplicasAgree(comm_, model_->params(), progress_.step);
+  }
+  if (root_) {
+    MakeDirectories(c_.run_dir);
+    nlohmann::json effective = c_.effective_config;
+    effective["total_steps"] = total_steps_;
+    effective["steps_per_epoch"] = steps_per_epoch_;
+    effective["world_size"] = comm_.size();
+    WriteFileAtomic(c_.run_dir + "/config.json", effective.dump(2) + "\n");
+    if (c_.resume) {
+      TruncateMetrics(c_.run_dir + "/metrics.jsonl", progress_.step);
+    } else {
+      RemoveFileIfExists(c_.run_dir + "/metrics.jsonl");  // a run killed before its first checkpoint
+    }
+    LogInfo("model '%s' on %d rank(s), global batch %lld (%lld per rank), %lld steps (%lld per epoch)\n%s",
+            c_.model_spec.c_str(), comm_.size(), static_cast<long long>(c_.batch_size),
+            static_cast<long long>(reader_->local_batch_rows() * c_.micro_batches),
+            static_cast<long long>(total_steps_), static_cast<long long>(steps_per_epoch_), model_->Summary().c_str());
+    if (c_.resume) {
+      LogInfo("resuming from %s: step %lld, epoch %lld, sample position %lld (saved on %lld rank(s))",
+              c_.resume_path.c_str(), static_cast<long long>(progress_.step),
+              static_cast<long long>(progress_.cursor.epoch), static_cast<long long>(progress_.cursor.position),
+              static_cast<long long>(c_.resume->meta.value("world_size", int64_t{0})));
+    }
+  }
+  metrics_.reset(new MetricsLog(c_.run_dir + "/metrics.jsonl", root_));
+  step_sums_ = Tensor::Zeros({kNumStepSums});
+}
+
+void Trainer::Step(int64_t step) {
+  IntervalSums& iv = progress_.interval;
+  const float grad_scale = 1.0f / static_cast<float>(c_.batch_size);
+  double loss_sum = 0;
+  int64_t correct = 0, samples = 0;
+  auto t0 = Clock::now();
+  for (int64_t micro = 0; micro < c_.micro_batches; ++micro) {
+    auto td = Clock::now();
+    Batch b = reader_->Next();
+    batch_.Load(b, task_);
+    auto tf = Clock::now();
+    iv.data += Seconds(td, tf);
+    PassContext ctx;
+    ctx.seed = c_.seed;
+    ctx.step = step;
+    ctx.sample_ids = batch_.sample_ids;
+    ctx.accumulate = micro > 0;
+    Tensor out = model_->Forward(batch_.features, ctx);
+    if (!dout_.defined() || dout_.shape() != out.shape()) dout_ = Tensor::Empty(out.shape());
+    if (task_ == Task::kClassification) {
+      correct += ops::CountCorrect(out, batch_.labels, batch_.valid);
+      loss_sum += ops::SoftmaxCrossEntropy(out, batch_.labels, batch_.valid, grad_scale, dout_);
+    } else {
+      loss_sum += ops::MeanSquaredError(out, batch_.labels, batch_.valid, grad_scale, dout_);
+    }
+    samples += b.rows;
+    auto tb = Clock::now();
+    iv.forward += Seconds(tf, tb);
+    const bool last = micro + 1 == c_.micro_batches;
+    if (last) buckets_->BeginStep();
+    model_->Backward(dout_, ctx, [&](int64_t offset, int64_t count) {
+      if (last) buckets_->MarkReady(offset, count);
+    });
+    iv.backward += Seconds(tb, Clock::now());
+    if (last) progress_.cursor = b.next;
+  }
+  auto tc = Clock::now();
+  buckets_->Finish();
+  auto to = Clock::now();
+  iv.comm += Seconds(tc, to);
+
+  const double grad_norm = std::sqrt(ops::SquaredNorm(model_->grads()));
+  if (c_.clip_norm > 0 && grad_norm > c_.clip_norm) {
+    ops::Scale(model_->grads(), static_cast<float>(c_.clip_norm / grad_norm));
+  }
+  last_lr_ = schedule_.At(step);
+  optimizer_->Step(*model_, last_lr_);
+  iv.optimizer += Seconds(to, Clock::now());
+
+  // One small all-reduce per step: the loss (and so the NaN check), and the
+  // decisions every rank must take together: save now (rank 0's clock),
+  // stop now (a signal reached any rank).
+  float* sums = step_sums_.data<float>();
+  sums[kLoss] = static_cast<float>(loss_sum);
+  sums[kCorrect] = static_cast<float>(correct);
+  sums[kSamples] = static_cast<float>(samples);
+  sums[kSaveFlag] = root_ && c_.checkpoint_seconds > 0 && Seconds(last_save_, Clock::now()) >= c_.checkpoint_seconds;
+  sums[kStopFlag] = StopSignalReceived() != 0;
+  comm_.AllReduce(step_sums_, ReduceOp::kSum);
+  const double step_loss = sums[kLoss] / std::max(1.0f, sums[kSamples]);
+  if (!std::isfinite(step_loss) || !std::isfinite(grad_norm)) {
+    throw Error(ErrorKind::kData,
+                Format("the loss became %s at step %lld (learning rate %g); lower --lr, add --clip-norm, or check "
+                       "the data for extreme values",
+                       std::isnan(step_loss) || std::isnan(grad_norm) ? "NaN" : "infinite",
+                       static_cast<long long>(step + 1), last_lr_),
+                /*collective=*/true);
+  }
+  iv.loss += sums[kLoss];
+  iv.correct += static_cast<int64_t>(sums[kCorrect]);
+  iv.samples += static_cast<int64_t>(sums[kSamples]);
+  iv.grad_norm += grad_norm;
+  iv.steps += 1;
+  iv.wall += Seconds(t0, Clock::now());
+  progress_.step = step + 1;
+}
+
+void Trainer::Log(int64_t step, bool evaluated) {
+  IntervalSums& iv = progress_.interval;
+  const double elapsed = elapsed_before_ + Seconds(start_, Clock::now());
+  const double interval = Seconds(interval_start_, Clock::now());
+  const double per_step = iv.steps ? 1000.0 / iv.steps : 0;
+  nlohmann::json rec;
+  rec["step"] = step + 1;
+  rec["epoch"] = step / steps_per_epoch_;
+  rec["loss"] = iv.samples ? iv.loss / iv.samples : 0.0;
+  if (task_ == Task::kClassification) rec["train_accuracy"] = iv.samples ? double(iv.correct) / iv.samples : 0.0;
+  rec["lr"] = last_lr_;
+  rec["grad_norm"] = iv.steps ? iv.grad_norm / iv.steps : 0.0;
+  rec["samples_per_s"] = interval > 0 ? iv.samples / interval : 0.0;
+  rec["step_ms"] = iv.wall * per_step;
+  rec["data_wait_ms"] = iv.data * per_step;
+  rec["forward_ms"] = iv.forward * per_step;
+  rec["backward_ms"] = iv.backward * per_step;
+  rec["comm_ms"] = iv.comm * per_step;
+  rec["optimizer_ms"] = iv.optimizer * per_step;
+  const SplitMetrics& val = progress_.val;
+  if (evaluated) {
+    rec["val_loss"] = val.loss;
+    if (task_ == Task::kClassification) rec["val_accuracy"] = val.accuracy;
+  }
+  rec["elapsed_s"] = elapsed;
+  metrics_->Append(rec);
+  if (root_) {
+    const double done = std::max<int64_t>(1, step + 1 - (result_.resumed_from > 0 ? result_.resumed_from : 0));
+    const double eta = Seconds(start_, Clock::now()) / done * (total_steps_ - step - 1);
+    std::string val_text = evaluated ? (task_ == Task::kClassification ? Format(" val_acc %.4f", val.accuracy)
+                                                                        : Format(" val_loss %.4g", val.loss))
+                                     : "";
+    LogInfo("step %lld/%lld epoch %lld loss %.4f%s lr %.4g %.0f samples/s ETA %s", static_cast<long long>(step + 1),
+            static_cast<long long>(total_steps_), static_cast<long long>(step / steps_per_epoch_),
+            rec["loss"].get<double>(), val_text.c_str(), last_lr_, rec["samples_per_s"].get<double>(),
+            Duration(eta).c_str());
+  }
+  result_.final_loss = progress_.last_logged_loss = rec["loss"];
+  result_.samples_per_s = rec["samples_per_s"];
+  iv = IntervalSums();
+  interval_start_ = Clock::now();
+}
+
+void Trainer::SaveCheckpoint(int64_t steps_done) {
+  progress_.elapsed_s = elapsed_before_ + Seconds(start_, Clock::now());
+  Checkpoint ck = MakeCheckpoint(c_, *model_, *optimizer_, progress_, reader_->dataset().fingerprint(), comm_.size());
+  ck.step = steps_done;
+  if (root_) {
+    auto t0 = Clock::now();
+    result_.last_checkpoint = checkpoints_->Save(ck, c_.retention);
+    LogInfo("checkpoint %s (step %lld, %.2f s)", result_.last_checkpoint.c_str(), static_cast<long long>(steps_done),
+            Seconds(t0, Clock::now()));
+  }
+  last_save_ = Clock::now();
+}
+
+void Trainer::WriteModel(const SplitMetrics& test) {
+  const DatasetFile& dataset = reader_->dataset();
+  ModelMetadata meta;
+  meta.schema = dataset.schema();
+  meta.normalization = NormalizationName(reader_->normalization());
+  meta.norm_offset = reader_->normalization_offset();
+  meta.norm_scale = reader_->normalization_scale();
+  meta.reference_stats = dataset.ReadStats();
+  meta.dataset_fingerprint = dataset.fingerprint();
+  meta.lineage = c_.lineage;
+  meta.lineage["config"] = c_.effective_config;
+  meta.lineage["dataset_path"] = AbsolutePath(c_.data);
+  meta.lineage["dataset_fingerprint"] = dataset.fingerprint();
+  meta.lineage["steps"] = total_steps_;
+  meta.lineage["final_train_loss"] = result_.final_loss;
+  if (val_reader_) {
+    meta.lineage["val_loss"] = progress_.val.loss;
+    if (task_ == Task::kClassification) meta.lineage["val_accuracy"] = progress_.val.accuracy;
+  }
+  if (test.samples > 0) {
+    meta.lineage["test_loss"] = test.loss;
+    if (task_ == Task::kClassification) meta.lineage["test_accuracy"] = test.accuracy;
+  }
+  meta.lineage["train_seconds"] = elapsed_before_ + Seconds(start_, Clock::now());
+  result_.model_path = c_.run_dir + "/model.h5";
+  result_.params_sha256 = ParamsSha256(*model_);
+  if (root_) WriteModelFile(result_.model_path, *model_, meta);
+}
+
+TrainResult Trainer::Run() {
+  InstallStopSignalHandlers();
+  Setup();
+  start_ = interval_start_ = last_save_ = Clock::now();
+  for (int64_t step = progress_.step; step < total_steps_; ++step) {
+    Step(step);
+    const bool last_step = step + 1 == total_steps_;
+    if (c_.check_every > 0 && (step + 1) % c_.check_every == 0) CheckReplicasAgree(comm_, model_->params(), step + 1);
+    bool evaluated = false;
+    if (val_reader_ && ((step + 1) % eval_every_ == 0 || last_step)) {
+      progress_.val = EvaluateSplit(*model_, *val_reader_, comm_, task_);
+      evaluated = true;
+    }
+    if ((step + 1) % c_.log_every == 0 || last_step || evaluated) Log(step, evaluated);
+    const float* sums = step_sums_.data<float>();
+    const bool stop = sums[kStopFlag] > 0;
+    if (last_step || stop || sums[kSaveFlag] > 0 || (c_.checkpoint_every > 0 && (step + 1) % c_.checkpoint_every == 0)) {
+      SaveCheckpoint(step + 1);
+    }
+    if (stop && !last_step) {
+      result_.stop_signal = StopSignalReceived() ? StopSignalReceived() : -1;
+      result_.steps = step + 1;
+      comm_.Barrier();
+      return result_;
+    }
+  }
+  result_.steps = total_steps_;
+  result_.val_loss = progress_.val.loss;
+  result_.val_accuracy = progress_.val.accuracy;
+  // A last look at the held-out test split, when the dataset has one (the
+  // full report with per-class metrics is `aif evaluate`).
+  SplitMetrics test;
+  if (reader_->dataset().HasSplit("test")) {
+    ShardedReader test_reader(c_.data, HeldOutReaderOptions(ro_, "test", c_.eval_batch_size), comm_.rank(),
+                              comm_.size());
+    test = EvaluateSplit(*model_, test_reader, comm_, task_);
+    result_.test_loss = test.loss;
+    result_.test_accuracy = test.accuracy;
+    nlohmann::json rec = {{"step", total_steps_}, {"final", true}, {"test_loss", test.loss},
+                          {"elapsed_s", elapsed_before_ + Seconds(start_, Clock::now())}};
+    if (task_ == Task::kClassification) rec["test_accuracy"] = test.accuracy;
+    metrics_->Append(rec);
+  }
+  WriteModel(test);
+  comm_.Barrier();
+  return result_;
 }
 
 }  // namespace
@@ -64,236 +390,15 @@ void TrainConfig::Validate(int world_size) const {
   if (log_every <= 0) ThrowUsage("--log-every must be > 0");
   if (eval_every < 0 || check_every < 0) ThrowUsage("--eval-every and --check-every must be >= 0");
   if (eval_batch_size < world_size) ThrowUsage("--eval-batch-size must be at least the number of ranks");
+  if (checkpoint_every < 0 || checkpoint_seconds < 0) ThrowUsage("--checkpoint-every and --checkpoint-seconds must be >= 0");
+  if (retention.keep_last < 1 || retention.keep_every < 0) ThrowUsage("--keep-last must be >= 1 and --keep-every >= 0");
   LrSchedule s = schedule;
   s.Validate();
 }
 
 TrainResult Train(const TrainConfig& config, Communicator& comm) {
-  const bool root = comm.rank() == 0;
-  config.Validate(comm.size());
-
-  // Data: the train split in global micro-batches; val, when present, padded.
-  ReaderOptions ro;
-  ro.split = "train";
-  ro.global_batch = config.batch_size / config.micro_batches;
-  ro.seed = config.seed;
-  ro.window_chunks = config.shuffle_window;
-  ro.remainder = Remainder::kDrop;
-  ro.normalization = ParseNormalization(config.normalization);
-  ro.memory_bytes = config.reader_memory;
-  ShardedReader reader(config.data, ro, comm.rank(), comm.size());
-  const DatasetFile& dataset = reader.dataset();
-  const DatasetSchema& schema = dataset.schema();
-  const Task task = schema.task;
-  std::unique_ptr<ShardedReader> val_reader;
-  if (dataset.HasSplit("val")) {
-    val_reader.reset(new ShardedReader(config.data, HeldOutReaderOptions(ro, "val", config.eval_batch_size),
-                                       comm.rank(), comm.size()));
-  }
-  const int64_t steps_per_epoch = reader.batches_per_epoch() / config.micro_batches;
-  if (steps_per_epoch < 1) ThrowUsage("the train split is smaller than one global batch; lower --batch-size");
-  const int64_t total_steps = config.steps > 0 ? config.steps : config.epochs * steps_per_epoch;
-  const int64_t eval_every = config.eval_every > 0 ? config.eval_every : steps_per_epoch;
-
-  // Model, identical on every rank: built from the seed, then rank 0's copy broadcast.
-  const int64_t outputs = task == Task::kClassification ? schema.num_classes() : 1;
-  std::unique_ptr<Model> model = Model::Build(config.model_spec, schema.sample_shape, outputs);
-  model->Initialize(config.seed);
-  comm.Broadcast(model->params(), 0);
-  std::unique_ptr<Optimizer> optimizer = Optimizer::Create(config.optimizer, *model);
-  LrSchedule schedule = config.schedule;
-  schedule.total_steps = total_steps;
-  GradientBuckets buckets(&comm, model->grads(), config.bucket_bytes);
-
-  if (root) {
-    MakeDirectories(config.run_dir);
-    nlohmann::json effective = config.effective_config;
-    effective["total_steps"] = total_steps;
-    effective["steps_per_epoch"] = steps_per_epoch;
-    effective["world_size"] = comm.size();
-    WriteFileAtomic(config.run_dir + "/config.json", effective.dump(2) + "\n");
-    LogInfo("model '%s' on %d rank(s), global batch %lld (%lld per rank), %lld steps (%lld per epoch)\n%s",
-            config.model_spec.c_str(), comm.size(), static_cast<long long>(config.batch_size),
-            static_cast<long long>(reader.local_batch_rows() * config.micro_batches), static_cast<long long>(total_steps),
-            static_cast<long long>(steps_per_epoch), model->Summary().c_str());
-  }
-  MetricsLog metrics(config.run_dir + "/metrics.jsonl", root);
-
-  BatchTensors batch;
-  Tensor dout;
-  Tensor step_sums = Tensor::Zeros({3});  // loss sum, correct, samples: all-reduced every step
-  Interval iv;
-  SplitMetrics val;
-  TrainResult result;
-  const auto start = Clock::now();
-  auto interval_start = start;
-  const float grad_scale = 1.0f / static_cast<float>(config.batch_size);
-
-  for (int64_t step = 0; step < total_steps; ++step) {
-    double loss_sum = 0;
-    int64_t correct = 0, samples = 0;
-    auto t0 = Clock::now();
-    for (int64_t micro = 0; micro < config.micro_batches; ++micro) {
-      auto td = Clock::now();
-      Batch b = reader.Next();
-      batch.Load(b, task);
-      auto tf = Clock::now();
-      iv.data += Seconds(td, tf);
-      PassContext ctx;
-      ctx.training = true;
-      ctx.seed = config.seed;
-      ctx.step = step;
-      ctx.sample_ids = batch.sample_ids;
-      ctx.accumulate = micro > 0;
-      Tensor out = model->Forward(batch.features, ctx);
-      if (!dout.defined() || dout.shape() != out.shape()) dout = Tensor::Empty(out.shape());
-      if (task == Task::kClassification) {
-        correct += ops::CountCorrect(out, batch.labels, batch.valid);
-        loss_sum += ops::SoftmaxCrossEntropy(out, batch.labels, batch.valid, grad_scale, dout);
-      } else {
-        loss_sum += ops::MeanSquaredError(out, batch.labels, batch.valid, grad_scale, dout);
-      }
-      samples += b.rows;
-      auto tb = Clock::now();
-      iv.forward += Seconds(tf, tb);
-      const bool last = micro + 1 == config.micro_batches;
-      if (last) buckets.BeginStep();
-      model->Backward(dout, ctx, [&](int64_t offset, int64_t count) {
-        if (last) buckets.MarkReady(offset, count);
-      });
-      iv.backward += Seconds(tb, Clock::now());
-    }
-    auto tc = Clock::now();
-    buckets.Finish();
-    auto to = Clock::now();
-    iv.comm += Seconds(tc, to);
-
-    const double grad_norm = std::sqrt(ops::SquaredNorm(model->grads()));
-    if (config.clip_norm > 0 && grad_norm > config.clip_norm) {
-      ops::Scale(model->grads(), static_cast<float>(config.clip_norm / grad_norm));
-    }
-    const double lr = schedule.At(step);
-    optimizer->Step(*model, lr);
-    auto te = Clock::now();
-    iv.optimizer += Seconds(to, te);
-
-    // One small all-reduce per step: the loss (also the NaN check on every rank).
-    float* sums = step_sums.data<float>();
-    sums[0] = static_cast<float>(loss_sum);
-    sums[1] = static_cast<float>(correct);
-    sums[2] = static_cast<float>(samples);
-    comm.AllReduce(step_sums, ReduceOp::kSum);
-    const double step_loss = sums[0] / std::max(1.0f, sums[2]);
-    if (!std::isfinite(step_loss) || !std::isfinite(grad_norm)) {
-      throw Error(ErrorKind::kData,
-                  Format("the loss became %s at step %lld (learning rate %g); lower --lr, add --clip-norm, or check "
-                         "the data for extreme values",
-                         std::isnan(step_loss) || std::isnan(grad_norm) ? "NaN" : "infinite",
-                         static_cast<long long>(step + 1), lr),
-                  /*collective=*/true);
-    }
-    iv.loss += sums[0];
-    iv.correct += static_cast<int64_t>(sums[1]);
-    iv.samples += static_cast<int64_t>(sums[2]);
-    iv.grad_norm += grad_norm;
-    iv.steps += 1;
-    iv.wall += Seconds(t0, Clock::now());
-
-    if (config.check_every > 0 && (step + 1) % config.check_every == 0) {
-      CheckReplicasAgree(comm, model->params(), step + 1);
-    }
-    const bool last_step = step + 1 == total_steps;
-    bool evaluated = false;
-    if (val_reader && ((step + 1) % eval_every == 0 || last_step)) {
-      val = EvaluateSplit(*model, *val_reader, comm, task);
-      evaluated = true;
-    }
-    if ((step + 1) % config.log_every == 0 || last_step || evaluated) {
-      const double elapsed = Seconds(start, Clock::now());
-      const double interval = Seconds(interval_start, Clock::now());
-      const double per_step = iv.steps ? 1000.0 / iv.steps : 0;
-      nlohmann::json rec;
-      rec["step"] = step + 1;
-      rec["epoch"] = step / steps_per_epoch;
-      rec["loss"] = iv.samples ? iv.loss / iv.samples : 0.0;
-      if (task == Task::kClassification) rec["train_accuracy"] = iv.samples ? double(iv.correct) / iv.samples : 0.0;
-      rec["lr"] = lr;
-      rec["grad_norm"] = iv.steps ? iv.grad_norm / iv.steps : 0.0;
-      rec["samples_per_s"] = interval > 0 ? iv.samples / interval : 0.0;
-      rec["step_ms"] = iv.wall * per_step;
-      rec["data_wait_ms"] = iv.data * per_step;
-      rec["forward_ms"] = iv.forward * per_step;
-      rec["backward_ms"] = iv.backward * per_step;
-      rec["comm_ms"] = iv.comm * per_step;
-      rec["optimizer_ms"] = iv.optimizer * per_step;
-      if (evaluated) {
-        rec["val_loss"] = val.loss;
-        if (task == Task::kClassification) rec["val_accuracy"] = val.accuracy;
-      }
-      rec["elapsed_s"] = elapsed;
-      metrics.Append(rec);
-      if (root) {
-        const double eta = elapsed / (step + 1) * (total_steps - step - 1);
-        std::string val_text = evaluated ? (task == Task::kClassification ? Format(" val_acc %.4f", val.accuracy)
-                                                                           : Format(" val_loss %.4g", val.loss))
-                                         : "";
-        LogInfo("step %lld/%lld epoch %lld loss %.4f%s lr %.4g %.0f samples/s ETA %s", static_cast<long long>(step + 1),
-                static_cast<long long>(total_steps), static_cast<long long>(step / steps_per_epoch),
-                rec["loss"].get<double>(), val_text.c_str(), lr, rec["samples_per_s"].get<double>(),
-                Duration(eta).c_str());
-      }
-      result.final_loss = rec["loss"];
-      result.samples_per_s = rec["samples_per_s"];
-      iv = Interval();
-      interval_start = Clock::now();
-    }
-  }
-  result.steps = total_steps;
-  result.val_loss = val.loss;
-  result.val_accuracy = val.accuracy;
-  // A last look at the held-out test split, when the dataset has one (the
-  // full report with per-class metrics is `aif evaluate`).
-  SplitMetrics test;
-  if (dataset.HasSplit("test")) {
-    ShardedReader test_reader(config.data, HeldOutReaderOptions(ro, "test", config.eval_batch_size), comm.rank(),
-                              comm.size());
-    test = EvaluateSplit(*model, test_reader, comm, task);
-    result.test_loss = test.loss;
-    result.test_accuracy = test.accuracy;
-    nlohmann::json rec = {{"step", total_steps}, {"final", true}, {"test_loss", test.loss},
-                          {"elapsed_s", Seconds(start, Clock::now())}};
-    if (task == Task::kClassification) rec["test_accuracy"] = test.accuracy;
-    metrics.Append(rec);
-  }
-
-  // The model file, with what inference and drift detection need.
-  ModelMetadata meta;
-  meta.schema = schema;
-  meta.normalization = NormalizationName(reader.normalization());
-  meta.norm_offset = reader.normalization_offset();
-  meta.norm_scale = reader.normalization_scale();
-  meta.reference_stats = dataset.ReadStats();
-  meta.dataset_fingerprint = dataset.fingerprint();
-  meta.lineage = config.lineage;
-  meta.lineage["config"] = config.effective_config;
-  meta.lineage["dataset_path"] = AbsolutePath(config.data);
-  meta.lineage["dataset_fingerprint"] = dataset.fingerprint();
-  meta.lineage["steps"] = total_steps;
-  meta.lineage["final_train_loss"] = result.final_loss;
-  if (val_reader) {
-    meta.lineage["val_loss"] = val.loss;
-    if (task == Task::kClassification) meta.lineage["val_accuracy"] = val.accuracy;
-  }
-  if (test.samples > 0) {
-    meta.lineage["test_loss"] = test.loss;
-    if (task == Task::kClassification) meta.lineage["test_accuracy"] = test.accuracy;
-  }
-  meta.lineage["train_seconds"] = Seconds(start, Clock::now());
-  result.model_path = config.run_dir + "/model.h5";
-  result.params_sha256 = ParamsSha256(*model);
-  if (root) WriteModelFile(result.model_path, *model, meta);
-  comm.Barrier();
-  return result;
+  Trainer trainer(config, comm);
+  return trainer.Run();
 }
 
 }  // namespace aif
