@@ -67,6 +67,8 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .Add<double>("checkpoint-seconds", &c.checkpoint_seconds, 600, "seconds between checkpoints (0: only by steps)")
       .Add<int64_t>("keep-last", &c.retention.keep_last, 3, "checkpoints kept (the newest)")
       .Add<int64_t>("keep-every", &c.retention.keep_every, 0, "also keep checkpoints at multiples of this step")
+      .Add<double>("comm-timeout", &c.comm_timeout, 300,
+                   "seconds a step may wait for other ranks before stopping with the silent ranks named (0: never)")
       .Add<std::string>("resume", &resume, "auto",
                         "auto (continue from RUN's newest valid checkpoint, if any), never, or a checkpoint file");
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;

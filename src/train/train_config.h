@@ -40,6 +40,9 @@ struct TrainConfig {
   int64_t checkpoint_every = 0;
   double checkpoint_seconds = 600;
   RetentionPolicy retention;
+  // Seconds one step may wait for the other ranks before the watchdog stops
+  // this rank naming the silent ones (train/rank_watchdog.h); 0: never.
+  double comm_timeout = 300;
   // The checkpoint to continue from (chosen and verified by the caller on
   // every rank), or null for a fresh start.
   std::shared_ptr<const Checkpoint> resume;

@@ -15,6 +15,7 @@
 #include "nn/model_file.h"
 #include "train/batch_tensors.h"
 #include "train/metrics_log.h"
+#include "train/rank_watchdog.h"
 #include "train/stop_signal.h"
 #include "train/train_state.h"
 #include "train/validation.h"
@@ -82,6 +83,7 @@ class Trainer {
   std::unique_ptr<GradientBuckets> buckets_;
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<CheckpointDir> checkpoints_;
+  std::unique_ptr<RankWatchdog> watchdog_;
   BatchTensors batch_;
   Tensor dout_, step_sums_;
   TrainProgress progress_;
@@ -158,6 +160,7 @@ void Trainer::Setup() {
   }
   metrics_.reset(new MetricsLog(c_.run_dir + "/metrics.jsonl", root_));
   step_sums_ = Tensor::Zeros({kNumStepSums});
+  watchdog_.reset(new RankWatchdog(c_.run_dir + "/heartbeats", comm_.rank(), comm_.size(), c_.comm_timeout));
 }
 
 void Trainer::Step(int64_t step) {
@@ -327,6 +330,7 @@ TrainResult Trainer::Run() {
   Setup();
   start_ = interval_start_ = last_save_ = Clock::now();
   for (int64_t step = progress_.step; step < total_steps_; ++step) {
+    watchdog_->Enter(step);
     Step(step);
     const bool last_step = step + 1 == total_steps_;
     if (c_.check_every > 0 && (step + 1) % c_.check_every == 0) CheckReplicasAgree(comm_, model_->params(), step + 1);
@@ -341,6 +345,7 @@ TrainResult Trainer::Run() {
     if (last_step || stop || sums[kSaveFlag] > 0 || (c_.checkpoint_every > 0 && (step + 1) % c_.checkpoint_every == 0)) {
       SaveCheckpoint(step + 1);
     }
+    watchdog_->Leave();
     if (stop && !last_step) {
       result_.stop_signal = StopSignalReceived() ? StopSignalReceived() : -1;
       result_.steps = step + 1;
@@ -391,6 +396,7 @@ void TrainConfig::Validate(int world_size) const {
   if (eval_every < 0 || check_every < 0) ThrowUsage("--eval-every and --check-every must be >= 0");
   if (eval_batch_size < world_size) ThrowUsage("--eval-batch-size must be at least the number of ranks");
   if (checkpoint_every < 0 || checkpoint_seconds < 0) ThrowUsage("--checkpoint-every and --checkpoint-seconds must be >= 0");
+  if (comm_timeout < 0) ThrowUsage("--comm-timeout must be >= 0 (0: no watchdog)");
   if (retention.keep_last < 1 || retention.keep_every < 0) ThrowUsage("--keep-last must be >= 1 and --keep-every >= 0");
   LrSchedule s = schedule;
   s.Validate();

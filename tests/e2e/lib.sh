@@ -55,6 +55,50 @@ require_fmnist() {
 
 mpirun_quiet() { mpirun --quiet --bind-to none "$@"; }
 
+# wait_for_step RUN STEP [SECONDS]: until RUN/metrics.jsonl has a record at
+# or past STEP (the run is then at least that far).
+wait_for_step() {
+  local run=$1 step=$2 limit=${3:-60} waited=0
+  while [ "$waited" -lt $((limit * 10)) ]; do
+    if [ -f "$run/metrics.jsonl" ] && "$PY" - "$run/metrics.jsonl" "$step" <<'PY' 2>/dev/null; then return 0; fi
+import json, sys
+steps = [json.loads(l).get("step", 0) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if steps and max(steps) >= int(sys.argv[2]) else 1)
+PY
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  fail "$run did not reach step $step within ${limit}s"
+  return 1
+}
+
+# params_sha RUN: the params_sha256 of RUN/model.h5.
+params_sha() { "$AIF" inspect "$1/model.h5" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["params_sha256"])'; }
+
+# same_metrics RUN_A RUN_B [REL]: the loss and val/test metrics of every
+# record agree (exactly, or within relative REL).
+same_metrics() {
+  "$PY" - "$1" "$2" "${3:-0}" <<'PY'
+import json, sys
+def recs(run):
+    out = {}
+    for line in open(run + "/metrics.jsonl"):
+        r = json.loads(line)
+        out[(r["step"], r.get("final", False))] = [r.get(k) for k in ("loss", "val_loss", "val_accuracy", "test_accuracy")]
+    return out
+a, b, rel = recs(sys.argv[1]), recs(sys.argv[2]), float(sys.argv[3])
+assert a.keys() == b.keys(), f"records differ: {sorted(set(a) ^ set(b))[:5]}"
+for key in sorted(a):
+    for x, y in zip(a[key], b[key]):
+        if x is None or y is None:
+            assert x is None and y is None, (key, x, y)
+        elif rel == 0:
+            assert x == y, f"step {key}: {x} != {y}"
+        else:
+            assert abs(x - y) <= rel * max(abs(x), 1e-12), f"step {key}: {x} vs {y}"
+PY
+}
+
 finish() {
   if [ "$E2E_FAILS" -ne 0 ]; then
     echo "$E2E_FAILS check(s) failed" >&2

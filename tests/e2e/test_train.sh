@@ -36,7 +36,11 @@ run_expect 0 "$AIF" inspect "$E2E_TMP/c/model.h5"
 [ "$(json_get "$E2E_TMP/out" 'd["params_sha256"]')" != "$sha" ] || fail "another seed gave the same parameters"
 
 # Bad configurations: one clear line, the usage exit code.
-run_expect 2 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/a" && expect_err "already holds a run"
+# A finished run started again is a no-op that keeps its model; --resume never refuses it.
+run_expect 0 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/a" && expect_out "resuming from"
+run_expect 0 "$AIF" inspect "$E2E_TMP/a/model.h5"
+[ "$(json_get "$E2E_TMP/out" 'd["params_sha256"]')" = "$sha" ] || fail "restarting a finished run changed its model"
+run_expect 2 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/a" --resume never && expect_err "already holds a run"
 run_expect 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "conv(8,3) relu pol(2) flatten linear(10)" \
   --steps 5 && expect_err "token 3 'pol(2)'" && expect_one_error_line
 run_expect 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "mlp 100-10" --steps 5 && expect_err "784 features"
