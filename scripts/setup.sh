@@ -6,6 +6,7 @@
 #   ./scripts/setup.sh                 # build with CUDA when nvcc exists (AIF_CUDA=AUTO)
 #   AIF_CUDA=OFF ./scripts/setup.sh    # CPU-only build
 #   AIF_BUILD_DIR=build-x ./scripts/setup.sh
+#   AIF_SETUP_FOR_TESTS=1 ./scripts/setup.sh   # also what the tests need (chromium)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${AIF_BUILD_DIR:-$ROOT/build}
@@ -19,6 +20,11 @@ PACKAGES=(
   nlohmann-json3-dev libssl-dev zlib1g-dev python3
   dataset-fashion-mnist
 )
+
+# The test suite also renders report.html in a real headless browser.
+if [ -n "${AIF_SETUP_FOR_TESTS:-}" ]; then
+  PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

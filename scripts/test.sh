@@ -6,6 +6,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${AIF_BUILD_DIR:-$ROOT/build}
 . "$ROOT/scripts/env.sh"
-"$ROOT/scripts/setup.sh"
+AIF_SETUP_FOR_TESTS=1 "$ROOT/scripts/setup.sh"
 cd "$BUILD_DIR"
 exec ctest --output-on-failure -j "${AIF_TEST_JOBS:-2}" "$@"

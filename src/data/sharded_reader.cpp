@@ -135,6 +135,16 @@ class ShardedReader::Impl {
   };
 
   void SetUpNormalization(const DatasetSchema& schema) {
+    if (!opt_.norm_offset.empty() || !opt_.norm_scale.empty()) {
+      if (static_cast<int64_t>(opt_.norm_offset.size()) != F_ || static_cast<int64_t>(opt_.norm_scale.size()) != F_) {
+        ThrowData("normalisation constants for %zu features, but the data has %lld", opt_.norm_offset.size(),
+                  static_cast<long long>(F_));
+      }
+      norm_ = opt_.normalization == Normalization::kAuto ? Normalization::kNone : opt_.normalization;
+      offset_ = opt_.norm_offset;
+      scale_ = opt_.norm_scale;
+      return;
+    }
     norm_ = opt_.normalization;
     const bool u8 = schema.feature_type == FeatureType::kUint8;
     if (norm_ == Normalization::kAuto) norm_ = u8 ? Normalization::kScale : Normalization::kStandardize;

@@ -56,6 +56,10 @@ struct ReaderOptions {
   Normalization normalization = Normalization::kAuto;
   int64_t memory_bytes = int64_t{256} << 20;
   int64_t prefetch_batches = 4;
+  // Explicit normalisation constants (a model's, when scoring data other
+  // than what it was trained on): feature f becomes (x - offset[f]) *
+  // scale[f]. Empty: derived from `normalization` and this dataset.
+  std::vector<float> norm_offset, norm_scale;
 };
 
 struct ReaderCursor {
