@@ -6,7 +6,7 @@
 #   ./scripts/quickstart.sh
 #   AIF_RANKS=4 AIF_WORK=/scratch/aif ./scripts/quickstart.sh
 #
-# Stages: prepare, train (the tuned MLP); evaluate, promote and predict join
+# Stages: prepare, train (the tuned MLP), evaluate; promote and predict join
 # as they land.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ MPIRUN=(mpirun --quiet --bind-to none -np "$RANKS")
 mkdir -p "$WORK"
 DATA="$WORK/fmnist.h5"
 
-echo "[quickstart] 1/2 prepare: Fashion-MNIST -> $DATA"
+echo "[quickstart] 1/3 prepare: Fashion-MNIST -> $DATA"
 if [ -f "$DATA" ] && "$AIF" inspect "$DATA" >/dev/null 2>&1; then
   echo "[quickstart] reusing $DATA (delete it to prepare again)"
 else
@@ -32,9 +32,12 @@ fi
 "$AIF" inspect "$DATA" >"$WORK/dataset.json"
 
 RUN="$WORK/train-$(date +%Y%m%d-%H%M%S)"
-echo "[quickstart] 2/2 train: jobs/configs/fmnist_mlp.ini on $RANKS ranks -> $RUN"
+echo "[quickstart] 2/3 train: jobs/configs/fmnist_mlp.ini on $RANKS ranks -> $RUN"
 "${MPIRUN[@]}" "$AIF" train --config "$ROOT/jobs/configs/fmnist_mlp.ini" --data "$DATA" --run-dir "$RUN"
 "$AIF" inspect "$RUN/model.h5" >"$RUN/model.json"
+
+echo "[quickstart] 3/3 evaluate: test split on $RANKS ranks -> $RUN/eval"
+"${MPIRUN[@]}" "$AIF" evaluate --model "$RUN/model.h5" --data "$DATA" --split test --out "$RUN/eval"
 
 echo
 echo "[quickstart] done. Results:"
@@ -43,4 +46,5 @@ echo "  dataset summary:  $WORK/dataset.json   (aif inspect $DATA)"
 echo "  training run:     $RUN"
 echo "    metrics:        $RUN/metrics.jsonl"
 echo "    model:          $RUN/model.h5   (summary: $RUN/model.json)"
+echo "    report:         $RUN/eval/report.html   (and report.json)"
 echo "  model store:      $AIF_STORE (used once promotion lands)"
