@@ -7,12 +7,14 @@ int PrepareMain(int argc, char** argv, JobContext& ctx);
 int InspectMain(int argc, char** argv, JobContext& ctx);
 int TrainMain(int argc, char** argv, JobContext& ctx);
 int EvaluateMain(int argc, char** argv, JobContext& ctx);
+int PredictMain(int argc, char** argv, JobContext& ctx);
 
 const std::vector<JobEntry>& AllJobs() {
   static const std::vector<JobEntry> jobs = {
       {"prepare", "turn raw data (Fashion-MNIST IDX, CSV) into an aif HDF5 dataset", PrepareMain},
       {"train", "train a model data-parallel over MPI ranks", TrainMain},
       {"evaluate", "evaluate a model on a dataset split into report.json and report.html", EvaluateMain},
+      {"predict", "score a dataset split or a CSV with a model, into CSV or HDF5", PredictMain},
       {"inspect", "print a JSON summary of any aif file (dataset, model, checkpoint)", InspectMain},
   };
   return jobs;

@@ -1,5 +1,6 @@
 #include "data/csv_table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -107,6 +108,49 @@ CsvTable ReadCsvTable(const std::string& path, const std::string& label_column) 
   if (!have_header) ThrowData("%s: the file is empty; a header row and data rows are required", path.c_str());
   if (t.rows() == 0) ThrowData("%s: the file has a header but no data rows", path.c_str());
   return t;
+}
+
+std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows) {
+  if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) ThrowErrno("cannot open '" + path + "'");
+  std::string line;
+  std::vector<std::string> fields;
+  std::vector<size_t> where;
+  size_t width = 0;
+  int64_t line_no = 0;
+  std::vector<float> out;
+  *rows = 0;
+  auto fail = [&](const std::string& what) {
+    throw Error(ErrorKind::kData, Format("%s:%lld: %s", path.c_str(), static_cast<long long>(line_no), what.c_str()));
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+    if (Trim(line).empty()) continue;
+    if (!SplitCsvRecord(line, &fields)) fail("unterminated quoted field");
+    if (where.empty() && width == 0) {
+      for (const std::string& name : columns) {
+        auto it = std::find_if(fields.begin(), fields.end(), [&](const std::string& f) { return Trim(f) == name; });
+        if (it == fields.end()) fail("header: no column '" + name + "', which the model needs");
+        where.push_back(static_cast<size_t>(it - fields.begin()));
+      }
+      width = fields.size();
+      continue;
+    }
+    if (fields.size() != width) fail(Format("row has %zu fields, the header has %zu", fields.size(), width));
+    for (size_t k = 0; k < where.size(); ++k) {
+      std::string_view cell = Trim(fields[where[k]]);
+      auto v = ParseDouble(cell);
+      if (cell.empty()) fail("column '" + columns[k] + "': missing value");
+      if (!v || !std::isfinite(*v)) fail("column '" + columns[k] + "': '" + std::string(cell) + "' is not a finite number");
+      out.push_back(static_cast<float>(*v));
+    }
+    ++*rows;
+  }
+  if (width == 0) ThrowData("%s: the file is empty; a header row is required", path.c_str());
+  return out;
 }
 
 }  // namespace aif

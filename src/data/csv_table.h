@@ -24,6 +24,12 @@ struct CsvTable {
 
 CsvTable ReadCsvTable(const std::string& path, const std::string& label_column);
 
+// Reads only the named columns, as finite numbers, in the order given;
+// other columns may hold anything (ids, text labels). Missing columns and bad
+// cells are Error(kData) naming the file, line and column. Returns [rows,
+// columns.size()] row-major and sets *rows.
+std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows);
+
 // Splits one CSV record (no line terminator) into fields. Exposed for tests.
 // Returns false on an unterminated quote.
 bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields);
