@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"                 // Since, Median
 #include "checkpoint/checkpoint_file.h"  // the format and its commit protocol
 #include "core/fs.h"                     // file sizes, removal
 #include "core/strings.h"                // Format, Split
@@ -25,12 +26,9 @@
 namespace aif {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::Clock;
+using bench::Median;
+using bench::Since;
 
 // Runs a shell command and returns its wall time, or -1 if it failed.
 double TimeCommand(const std::string& cmd) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"                   // Since, Median
 #include "comm/communicator.h"            // Local backend: the comm phase of a 1-rank run
 #include "comm/gradient_buckets.h"        // the same bucketed all-reduce as aif train
 #include "core/rng.h"                     // synthetic data
@@ -33,12 +34,9 @@
 namespace aif {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::Clock;
+using bench::Median;
+using bench::Since;
 
 const char* kSpec = "mlp 784-512-256-10 relu";
 
