@@ -19,16 +19,10 @@
 namespace aif {
 namespace {
 
-std::string FileFormat(const std::string& path) {
-  H5File file = H5File::OpenReadOnly(path);
-  Hdf5Lock lock(Hdf5Mutex());
-  return H5HasAttr(file.id(), "format") ? H5ReadStringAttr(file.id(), "format") : "";
-}
-
 // The model to evaluate: a model file, or a checkpoint rebuilt against the
 // dataset it was trained on (normalised as training did, from that dataset).
 LoadedModel LoadForEvaluation(const std::string& path, const DatasetFile& dataset) {
-  const std::string format = FileFormat(path);
+  const std::string format = ReadAifFormatName(path);
   if (format == kModelFormatName) return ReadModelFile(path);
   if (format != kCheckpointFormatName) {
     ThrowData("'%s' is neither an aif model nor a checkpoint (format '%s')", path.c_str(), format.c_str());
@@ -97,11 +91,7 @@ int EvaluateMain(int argc, char** argv, JobContext& ctx) {
   });
 
   const auto start = std::chrono::steady_clock::now();
-  ReaderOptions ro;
-  ro.split = split;
-  ro.global_batch = batch_size;
-  ro.shuffle = false;
-  ro.remainder = Remainder::kPad;
+  ReaderOptions ro = HeldOutReaderOptions(ReaderOptions(), split, batch_size);
   if (!loaded.meta.norm_offset.empty()) {
     ro.norm_offset = loaded.meta.norm_offset;
     ro.norm_scale = loaded.meta.norm_scale;

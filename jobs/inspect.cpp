@@ -62,15 +62,7 @@ int InspectMain(int argc, char** argv, JobContext& ctx) {
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
   RunOnRoot(ctx, [&] {
     if (path.empty()) ThrowUsage("which file? usage: aif inspect FILE");
-    std::string format;
-    {
-      H5File file = H5File::OpenReadOnly(path);
-      Hdf5Lock lock(Hdf5Mutex());
-      if (!H5HasAttr(file.id(), "format")) {
-        ThrowData("'%s' is an HDF5 file but not an aif file (no 'format' attribute)", path.c_str());
-      }
-      format = H5ReadStringAttr(file.id(), "format");
-    }
+    const std::string format = ReadAifFormatName(path);
     for (const auto& d : kDescribers) {
       if (format == d.format) {
         nlohmann::json j = d.describe(path, flags);

@@ -194,11 +194,7 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
       ScoreRows(*loaded.model, x, ids, std::vector<uint8_t>(n, 1), schema.task, &mine);
     }
   } else {
-    ReaderOptions ro;
-    ro.split = split;
-    ro.global_batch = std::max<int64_t>(batch_size, ctx.world_size);
-    ro.shuffle = false;
-    ro.remainder = Remainder::kPad;
+    ReaderOptions ro = HeldOutReaderOptions(ReaderOptions(), split, std::max<int64_t>(batch_size, ctx.world_size));
     ro.norm_offset = loaded.meta.norm_offset;
     ro.norm_scale = loaded.meta.norm_scale;
     ShardedReader reader(data_path, ro, ctx.rank, ctx.world_size);

@@ -17,7 +17,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libboost-program-options-dev libgtest-dev libbenchmark-dev libopenblas-dev
-  nlohmann-json3-dev libssl-dev zlib1g-dev python3
+  nlohmann-json3-dev libssl-dev zlib1g-dev python3 procps
   dataset-fashion-mnist
 )
 

@@ -116,6 +116,15 @@ void H5File::Close() {
   H5Check(status, ErrorKind::kIo, "cannot close '" + path_ + "' (disk full?)");
 }
 
+std::string ReadAifFormatName(const std::string& path) {
+  H5File file = H5File::OpenReadOnly(path);
+  Hdf5Lock lock(Hdf5Mutex());
+  if (!H5HasAttr(file.id(), "format")) {
+    ThrowData("'%s' is an HDF5 file but not an aif file (no 'format' attribute)", path.c_str());
+  }
+  return H5ReadStringAttr(file.id(), "format");
+}
+
 bool H5PathExists(hid_t loc, const std::string& path) {
   Hdf5Lock lock(Hdf5Mutex());
   // H5Lexists needs every intermediate component to exist.

@@ -78,6 +78,11 @@ class H5File {
 void H5Check(herr_t status, ErrorKind kind, const std::string& what);
 hid_t H5CheckId(hid_t id, ErrorKind kind, const std::string& what);
 
+// The root attribute "format" of an aif file ("aif.dataset", "aif.model",
+// ...). kIo/kData when the file is missing or not HDF5; kData when it is an
+// HDF5 file without that attribute (not an aif file).
+std::string ReadAifFormatName(const std::string& path);
+
 bool H5PathExists(hid_t loc, const std::string& path);
 H5Id H5CreateGroup(hid_t loc, const std::string& name);
 H5Id H5OpenGroup(hid_t loc, const std::string& name);

@@ -41,6 +41,14 @@ const char* NormalizationName(Normalization n) {
   return "?";
 }
 
+ReaderOptions HeldOutReaderOptions(ReaderOptions o, const std::string& split, int64_t global_batch) {
+  o.split = split;
+  o.global_batch = global_batch;
+  o.shuffle = false;
+  o.remainder = Remainder::kPad;
+  return o;
+}
+
 ReaderCursor ReaderCursor::FromJson(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("epoch") || !j.contains("position") || !j["epoch"].is_number_integer() ||
       !j["position"].is_number_integer() || j["epoch"].get<int64_t>() < 0 || j["position"].get<int64_t>() < 0) {

@@ -62,6 +62,10 @@ struct ReaderOptions {
   std::vector<float> norm_offset, norm_scale;
 };
 
+// Options that read `split` exactly once per epoch for evaluation or
+// scoring: unshuffled, remainder padded (padding rows have valid = 0).
+ReaderOptions HeldOutReaderOptions(ReaderOptions base, const std::string& split, int64_t global_batch);
+
 struct ReaderCursor {
   int64_t epoch = 0;
   int64_t position = 0;  // index in the epoch's global order of the next batch's first sample

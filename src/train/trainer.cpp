@@ -32,15 +32,6 @@ std::string Duration(double s) {
   return Format("%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
 }
 
-// A reader over a held-out split: every sample once, padded, unshuffled.
-ReaderOptions HeldOutReaderOptions(ReaderOptions o, const std::string& split, int64_t batch) {
-  o.split = split;
-  o.global_batch = batch;
-  o.shuffle = false;
-  o.remainder = Remainder::kPad;
-  return o;
-}
-
 // Keeps the metrics records of steps <= `step` (a resumed run rewrites the
 // ones after its checkpoint, so the file reads as one uninterrupted run).
 void TruncateMetrics(const std::string& path, int64_t step) {

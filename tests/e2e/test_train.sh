@@ -35,6 +35,20 @@ run_expect 0 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/c" --seed 9
 run_expect 0 "$AIF" inspect "$E2E_TMP/c/model.h5"
 [ "$(json_get "$E2E_TMP/out" 'd["params_sha256"]')" != "$sha" ] || fail "another seed gave the same parameters"
 
+# Gradient clipping: with a tiny --clip-norm the parameters barely move, so the
+# loss stays at its start while the same run without clipping learns.
+CLIP=(--data "$D" --model "mlp 784-64-10 relu" --steps 40 --batch-size 64 --log-every 1 --eval-every 1000)
+run_expect 0 "$AIF" train "${CLIP[@]}" --run-dir "$E2E_TMP/clip" --clip-norm 1e-6
+run_expect 0 "$AIF" train "${CLIP[@]}" --run-dir "$E2E_TMP/noclip"
+"$PY" - "$E2E_TMP" <<'PY' || fail "--clip-norm has no effect"
+import json, sys
+def losses(run):
+    return [r["loss"] for r in map(json.loads, open(f"{sys.argv[1]}/{run}/metrics.jsonl")) if not r.get("final")]
+clip, free = losses("clip"), losses("noclip")
+assert abs(clip[-1] - clip[0]) < 0.05 * clip[0], (clip[0], clip[-1])
+assert free[-1] < 0.8 * free[0], (free[0], free[-1])
+PY
+
 # Bad configurations: one clear line, the usage exit code.
 # A finished run started again is a no-op that keeps its model; --resume never refuses it.
 run_expect 0 "$AIF" train "${SMALL[@]}" --run-dir "$E2E_TMP/a" && expect_out "resuming from"
