@@ -30,6 +30,7 @@ void PrintUsage(FILE* out) {
                "\n'aif <command> --help' explains a command's options; every command also reads them\n"
                "from '--config FILE.ini'. 'aif --version' prints the versions of aif and its libraries.\n"
                "Exit codes: 0 success, 2 usage, 3 data, 4 I/O, 5 internal, 6 communication,\n"
+               "10 rejected by the promotion gates (aif promote), 20 drift found (aif drift),\n"
                "75 stopped cleanly on a signal after a checkpoint (run again to resume).\n");
 }
 

@@ -18,6 +18,7 @@
 #include "data/dataset_file.h"
 #include "data/sharded_reader.h"
 #include "jobs/job.h"
+#include "jobs/store_selection.h"
 #include "kernels/ops.h"
 #include "nn/model_file.h"
 
@@ -135,13 +136,19 @@ void WriteH5(const std::string& path, const Scores& s, const DatasetSchema& sche
 
 int PredictMain(int argc, char** argv, JobContext& ctx) {
   std::string model_path, data_path, split, out_path;
+  StoreSelection sel;
   int64_t batch_size = 1000;
-  JobOptions options("predict", "aif predict --model MODEL.h5 --data DATA.h5|DATA.csv --out PRED.csv|PRED.h5 [options]",
+  JobOptions options("predict",
+                     "aif predict --model MODEL.h5 | --name NAME --alias production [--store S]\n"
+                     "                   --data DATA.h5|DATA.csv --out PRED.csv|PRED.h5 [options]",
                      "Scores data with a model, sharded over the ranks it runs on. The output holds the row id\n"
                      "(the row's index in the split or the CSV), the predicted class and its name and the class\n"
                      "probabilities (the predicted value for regression). The model's checksum is verified, and\n"
-                     "data whose features do not match the model's is refused.");
-  options.AddOptional<std::string>("model", &model_path, "model file (RUN/model.h5); required")
+                     "data whose features do not match the model's is refused. A model from the store is used only\n"
+                     "when every checksum of its version's manifest verifies.");
+  options.AddOptional<std::string>("model", &model_path, "model file (RUN/model.h5), or use --name with --alias/--version");
+  AddStoreOptions(&options, &sel, /*select_version=*/true);
+  options
       .AddOptional<std::string>("data", &data_path, "an aif dataset or a CSV with the model's feature columns; required")
       .Add<std::string>("split", &split, "test", "the split to score, for a dataset")
       .AddOptional<std::string>("out", &out_path, "output file, .csv or .h5; required")
@@ -153,7 +160,9 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
   std::vector<float> table;  // CSV input: [rows, F] in the model's feature order
   int64_t table_rows = 0;
   RunCollectively(ctx, [&] {
-    if (model_path.empty() || data_path.empty() || out_path.empty()) ThrowUsage("--model, --data and --out are required");
+    if (model_path.empty() == sel.name.empty()) ThrowUsage("give --model FILE, or --name NAME with --alias or --version");
+    if (data_path.empty() || out_path.empty()) ThrowUsage("--data and --out are required");
+    if (!sel.name.empty()) model_path = VerifiedStoreModel(sel);
     if (!EndsWith(out_path, ".csv") && !EndsWith(out_path, ".h5")) ThrowUsage("--out must end in .csv or .h5");
     if (batch_size < 1) ThrowUsage("--batch-size must be >= 1");
     loaded = ReadModelFile(model_path);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -79,6 +80,55 @@ std::string ReadFileToString(const std::string& path) {
   ss << in.rdbuf();
   if (in.bad()) ThrowIo("cannot read '%s'", path.c_str());
   return ss.str();
+}
+
+std::vector<std::string> ListDirectory(const std::string& path) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (stdfs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    names.push_back(it->path().filename().string());
+  }
+  if (ec) ThrowIo("cannot list '%s': %s", path.c_str(), ec.message().c_str());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void CopyFileSynced(const std::string& from, const std::string& to) {
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) ThrowErrno("cannot open '" + from + "'");
+  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    ::close(in);
+    ThrowErrno("cannot create '" + to + "'");
+  }
+  std::vector<char> buffer(1 << 20);
+  try {
+    for (;;) {
+      const ssize_t n = ::read(in, buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) ThrowErrno("cannot read '" + from + "'");
+      if (n == 0) break;
+      for (ssize_t done = 0; done < n;) {
+        const ssize_t w = ::write(out, buffer.data() + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) ThrowErrno("cannot write '" + to + "'");
+        done += w;
+      }
+    }
+    if (::fsync(out) != 0) ThrowErrno("cannot sync '" + to + "'");
+  } catch (...) {
+    ::close(in);
+    ::close(out);
+    throw;
+  }
+  ::close(in);
+  if (::close(out) != 0) ThrowErrno("cannot close '" + to + "'");
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  stdfs::remove_all(path, ec);
+  if (ec) ThrowIo("cannot remove '%s': %s", path.c_str(), ec.message().c_str());
 }
 
 std::string HostName() {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace aif {
 
@@ -18,6 +19,12 @@ std::string AbsolutePath(const std::string& path);
 void FsyncPath(const std::string& path);               // a file or a directory
 void RemoveFileIfExists(const std::string& path);
 std::string ReadFileToString(const std::string& path);
+// Names in a directory, sorted, without "." and "..".
+std::vector<std::string> ListDirectory(const std::string& path);
+// Copies a file's bytes and fsyncs the copy (the directory is not synced).
+void CopyFileSynced(const std::string& from, const std::string& to);
+// rm -rf; no error when the path does not exist.
+void RemoveTree(const std::string& path);
 
 std::string HostName();
 std::string UserName();

@@ -1,0 +1,18 @@
+// Evaluates a model file (or a checkpoint, on the dataset it was trained on)
+// on one split of a dataset, sharded over the job's ranks. Collective: every
+// rank calls it and every rank gets the same report (format "aif.report",
+// docs/formats.md) except "lineage", which the caller adds. Errors (missing
+// split, schema mismatch) are collective.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "jobs/job.h"
+
+namespace aif {
+
+nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
+                             const std::string& split, int64_t batch_size);
+
+}  // namespace aif
