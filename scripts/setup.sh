@@ -6,7 +6,7 @@
 #   ./scripts/setup.sh                 # build with CUDA when nvcc exists (AIF_CUDA=AUTO)
 #   AIF_CUDA=OFF ./scripts/setup.sh    # CPU-only build
 #   AIF_BUILD_DIR=build-x ./scripts/setup.sh
-#   AIF_SETUP_FOR_TESTS=1 ./scripts/setup.sh   # also what the tests need (chromium)
+#   AIF_SETUP_FOR_TESTS=1 ./scripts/setup.sh   # also what the tests need (chromium, Slurm, munge)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${AIF_BUILD_DIR:-$ROOT/build}
@@ -23,7 +23,7 @@ PACKAGES=(
 
 # The test suite also renders report.html in a real headless browser.
 if [ -n "${AIF_SETUP_FOR_TESTS:-}" ]; then
-  PACKAGES+=(chromium)
+  PACKAGES+=(chromium slurm-wlm slurmctld slurmd slurm-client munge)
 fi
 
 missing=()

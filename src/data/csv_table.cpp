@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
 
 #include "core/error.h"
@@ -41,34 +40,42 @@ bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields) {
   return !quoted;
 }
 
+CsvRecordReader::CsvRecordReader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+  if (!in_) ThrowErrno("cannot open '" + path + "'");
+}
+
+bool CsvRecordReader::Next(std::vector<std::string>* fields) {
+  while (std::getline(in_, line_)) {
+    ++line_no_;
+    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+    if (line_no_ == 1 && line_.size() >= 3 && line_.compare(0, 3, "\xEF\xBB\xBF") == 0) line_.erase(0, 3);  // BOM
+    if (Trim(line_).empty()) continue;
+    if (!SplitCsvRecord(line_, fields)) Fail("unterminated quoted field");
+    return true;
+  }
+  return false;
+}
+
+void CsvRecordReader::Fail(const std::string& what) const {
+  throw Error(ErrorKind::kData, Format("%s:%lld: %s", path_.c_str(), static_cast<long long>(line_no_), what.c_str()));
+}
+
 CsvTable ReadCsvTable(const std::string& path, const std::string& label_column) {
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --input", path.c_str());
   if (IsDirectory(path)) ThrowIo("'%s' is a directory, expected a CSV file", path.c_str());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ThrowErrno("cannot open '" + path + "'");
-
+  CsvRecordReader reader(path);
   CsvTable t;
-  std::string line;
   std::vector<std::string> fields;
-  int64_t line_no = 0;
   int64_t label_index = -1;
   size_t columns = 0;
   bool have_header = false;
-  auto fail = [&](const std::string& what) {
-    throw Error(ErrorKind::kData, Format("%s:%lld: %s", path.c_str(), static_cast<long long>(line_no), what.c_str()));
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // BOM
-    if (Trim(line).empty()) continue;
-    if (!SplitCsvRecord(line, &fields)) fail("unterminated quoted field");
+  while (reader.Next(&fields)) {
     if (!have_header) {
       std::set<std::string> seen;
       for (size_t c = 0; c < fields.size(); ++c) {
         std::string name(Trim(fields[c]));
-        if (name.empty()) fail(Format("header: column %zu has no name (a header row is required)", c + 1));
-        if (!seen.insert(name).second) fail("header: duplicate column name '" + name + "'");
+        if (name.empty()) reader.Fail(Format("header: column %zu has no name (a header row is required)", c + 1));
+        if (!seen.insert(name).second) reader.Fail("header: duplicate column name '" + name + "'");
         if (name == label_column) {
           label_index = static_cast<int64_t>(c);
         } else {
@@ -76,35 +83,37 @@ CsvTable ReadCsvTable(const std::string& path, const std::string& label_column) 
         }
       }
       if (label_index < 0) {
-        fail("header: no column named '" + label_column + "' for --label-column (columns: " +
-             Join(std::vector<std::string>(seen.begin(), seen.end()), ", ") + ")");
+        reader.Fail("header: no column named '" + label_column + "' for --label-column (columns: " +
+                    Join(std::vector<std::string>(seen.begin(), seen.end()), ", ") + ")");
       }
-      if (t.feature_names.empty()) fail("header: no feature columns besides the label column");
+      if (t.feature_names.empty()) reader.Fail("header: no feature columns besides the label column");
       columns = fields.size();
       t.label_name = label_column;
       have_header = true;
       continue;
     }
     if (fields.size() != columns) {
-      fail(Format("row has %zu fields, the header has %zu", fields.size(), columns));
+      reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), columns));
     }
     for (size_t c = 0; c < fields.size(); ++c) {
       std::string_view cell = Trim(fields[c]);
       const std::string& col = c == static_cast<size_t>(label_index) ? label_column
                                : t.feature_names[c < static_cast<size_t>(label_index) ? c : c - 1];
-      if (cell.empty()) fail("column '" + col + "': missing value");
+      if (cell.empty()) reader.Fail("column '" + col + "': missing value");
       if (c == static_cast<size_t>(label_index)) {
         t.labels.emplace_back(cell);
         continue;
       }
       auto v = ParseDouble(cell);
-      if (!v || !std::isfinite(*v)) fail("column '" + col + "': '" + std::string(cell) + "' is not a finite number");
-      if (std::fabs(*v) > 3.4e38) fail("column '" + col + "': '" + std::string(cell) + "' overflows float32");
+      if (!v || !std::isfinite(*v)) {
+        reader.Fail("column '" + col + "': '" + std::string(cell) + "' is not a finite number");
+      }
+      if (std::fabs(*v) > 3.4e38) reader.Fail("column '" + col + "': '" + std::string(cell) + "' overflows float32");
       t.features.push_back(static_cast<float>(*v));
     }
-    t.line_numbers.push_back(line_no);
+    t.line_numbers.push_back(reader.line_no());
   }
-  if (in.bad()) ThrowIo("cannot read '%s'", path.c_str());
+  if (reader.read_failed()) ThrowIo("cannot read '%s'", path.c_str());
   if (!have_header) ThrowData("%s: the file is empty; a header row and data rows are required", path.c_str());
   if (t.rows() == 0) ThrowData("%s: the file has a header but no data rows", path.c_str());
   return t;
@@ -112,39 +121,30 @@ CsvTable ReadCsvTable(const std::string& path, const std::string& label_column) 
 
 std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows) {
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ThrowErrno("cannot open '" + path + "'");
-  std::string line;
+  CsvRecordReader reader(path);
   std::vector<std::string> fields;
   std::vector<size_t> where;
   size_t width = 0;
-  int64_t line_no = 0;
   std::vector<float> out;
   *rows = 0;
-  auto fail = [&](const std::string& what) {
-    throw Error(ErrorKind::kData, Format("%s:%lld: %s", path.c_str(), static_cast<long long>(line_no), what.c_str()));
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
-    if (Trim(line).empty()) continue;
-    if (!SplitCsvRecord(line, &fields)) fail("unterminated quoted field");
+  while (reader.Next(&fields)) {
     if (where.empty() && width == 0) {
       for (const std::string& name : columns) {
         auto it = std::find_if(fields.begin(), fields.end(), [&](const std::string& f) { return Trim(f) == name; });
-        if (it == fields.end()) fail("header: no column '" + name + "', which the model needs");
+        if (it == fields.end()) reader.Fail("header: no column '" + name + "', which the model needs");
         where.push_back(static_cast<size_t>(it - fields.begin()));
       }
       width = fields.size();
       continue;
     }
-    if (fields.size() != width) fail(Format("row has %zu fields, the header has %zu", fields.size(), width));
+    if (fields.size() != width) reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), width));
     for (size_t k = 0; k < where.size(); ++k) {
       std::string_view cell = Trim(fields[where[k]]);
       auto v = ParseDouble(cell);
-      if (cell.empty()) fail("column '" + columns[k] + "': missing value");
-      if (!v || !std::isfinite(*v)) fail("column '" + columns[k] + "': '" + std::string(cell) + "' is not a finite number");
+      if (cell.empty()) reader.Fail("column '" + columns[k] + "': missing value");
+      if (!v || !std::isfinite(*v)) {
+        reader.Fail("column '" + columns[k] + "': '" + std::string(cell) + "' is not a finite number");
+      }
       out.push_back(static_cast<float>(*v));
     }
     ++*rows;

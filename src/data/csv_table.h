@@ -6,8 +6,12 @@
 // header, an empty or duplicate column name, a missing label column, a row
 // with the wrong number of fields, an empty cell, a cell that is not a
 // finite number, or a file with no data rows.
+// CsvRecordReader is the one place that reads those records (line counting,
+// CRLF, BOM, blank lines, quotes); every CSV reader in aif goes through it.
 #pragma once
 
+#include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +33,33 @@ CsvTable ReadCsvTable(const std::string& path, const std::string& label_column);
 // cells are Error(kData) naming the file, line and column. Returns [rows,
 // columns.size()] row-major and sets *rows.
 std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows);
+
+// Reads a CSV file record by record: counts lines (1-based), drops a trailing
+// '\r' and a UTF-8 BOM on line 1, skips blank lines and splits the rest with
+// SplitCsvRecord. An unterminated quoted field is Error(kData)
+// "path:line: unterminated quoted field". The caller checks that the path
+// exists (its message names its own flag); a file that cannot be opened is
+// an errno Error. Not thread-safe; one reader per file.
+class CsvRecordReader {
+ public:
+  explicit CsvRecordReader(const std::string& path);
+
+  // Fills *fields with the next non-blank record; false at the end of the
+  // file or on a read error (see read_failed).
+  bool Next(std::vector<std::string>* fields);
+  // Line of the record last returned (the last line read once Next is false).
+  int64_t line_no() const { return line_no_; }
+  // True if reading stopped on an I/O error rather than the end of the file.
+  bool read_failed() const { return in_.bad(); }
+  // Throws Error(kData) "path:line: what" for the record last returned.
+  [[noreturn]] void Fail(const std::string& what) const;
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  std::string line_;
+  int64_t line_no_ = 0;
+};
 
 // Splits one CSV record (no line terminator) into fields. Exposed for tests.
 // Returns false on an unterminated quote.

@@ -1,7 +1,6 @@
 #include "monitor/csv_labels.h"
 
 #include <cmath>
-#include <fstream>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -13,25 +12,15 @@ namespace aif {
 
 CsvLabels ReadCsvLabels(const std::string& path, const std::string& column, const DatasetSchema& schema) {
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ThrowErrno("cannot open '" + path + "'");
+  CsvRecordReader reader(path);
   const bool cls = schema.task == Task::kClassification;
   std::unordered_map<std::string, int32_t> ids;
   for (size_t c = 0; c < schema.class_names.size(); ++c) ids[schema.class_names[c]] = static_cast<int32_t>(c);
   CsvLabels out;
-  std::string line;
   std::vector<std::string> fields;
-  int64_t line_no = 0, where = -1;
+  int64_t where = -1;
   bool header = true;
-  auto fail = [&](const std::string& what) {
-    throw Error(ErrorKind::kData, Format("%s:%lld: %s", path.c_str(), static_cast<long long>(line_no), what.c_str()));
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
-    if (Trim(line).empty()) continue;
-    if (!SplitCsvRecord(line, &fields)) fail("unterminated quoted field");
+  while (reader.Next(&fields)) {
     if (header) {
       header = false;
       for (size_t c = 0; c < fields.size(); ++c) {
@@ -41,20 +30,20 @@ CsvLabels ReadCsvLabels(const std::string& path, const std::string& column, cons
       out.present = true;
       continue;
     }
-    if (where >= static_cast<int64_t>(fields.size())) fail("row has too few fields for column '" + column + "'");
+    if (where >= static_cast<int64_t>(fields.size())) reader.Fail("row has too few fields for column '" + column + "'");
     const std::string cell(Trim(fields[where]));
-    if (cell.empty()) fail("column '" + column + "': missing label");
+    if (cell.empty()) reader.Fail("column '" + column + "': missing label");
     if (cls) {
       auto it = ids.find(cell);
-      if (it == ids.end()) fail("column '" + column + "': '" + cell + "' is not one of the model's classes");
+      if (it == ids.end()) reader.Fail("column '" + column + "': '" + cell + "' is not one of the model's classes");
       out.classes.push_back(it->second);
     } else {
       auto v = ParseDouble(cell);
-      if (!v || !std::isfinite(*v)) fail("column '" + column + "': '" + cell + "' is not a finite number");
+      if (!v || !std::isfinite(*v)) reader.Fail("column '" + column + "': '" + cell + "' is not a finite number");
       out.targets.push_back(static_cast<float>(*v));
     }
   }
-  if (in.bad()) ThrowIo("cannot read '%s'", path.c_str());
+  if (reader.read_failed()) ThrowIo("cannot read '%s'", path.c_str());
   return out;
 }
 
