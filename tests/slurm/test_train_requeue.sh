@@ -1,5 +1,5 @@
 # slurm/train.sbatch on a real Slurm cluster: a job requeued mid-training
-# (scontrol requeue) checkpoints, comes back with SLURM_RESTART_COUNT=1,
+# (scontrol requeue), or told by USR1 that its time limit is near, checkpoints, comes back with SLURM_RESTART_COUNT=1,
 # resumes and ends with the same parameters as an uninterrupted run; the
 # srun --mpi=pmix launch and the mpirun fallback both work.
 . "$AIF_SOURCE_DIR/tests/e2e/lib.sh"
@@ -26,6 +26,18 @@ grep -q "resuming from .*ckpt-" "$E2E_TMP"/train-"$id".out ||
   fail "no resume in the log: $(tail -n 30 "$E2E_TMP"/train-"$id".out)"
 [ "$(params_sha "$E2E_TMP/run")" = "$(params_sha "$E2E_TMP/ref")" ] ||
   fail "requeued run and uninterrupted run differ: $(tail -n 30 "$E2E_TMP"/train-"$id".out)"
+
+# The time-limit path: USR1 to the batch shell (what --signal=B:USR1@lead
+# delivers before the limit) makes the job checkpoint and requeue itself.
+id=$(sbatch --parsable --ntasks-per-node=2 --output="$E2E_TMP/usr1-%j.out" "$AIF_SLURM_DIR/train.sbatch" \
+  "$E2E_TMP/run_usr1" "${ARGS[@]}")
+wait_for_step "$E2E_TMP/run_usr1" 300 120 || finish
+scancel --signal=USR1 --batch "$id" || fail "scancel --signal=USR1 --batch $id"
+state=$(wait_job "$id" 400)
+[ "$state" = COMPLETED ] || fail "the self-requeued job ended $state: $(tail -n 20 "$E2E_TMP"/usr1-*.out)"
+grep -q "requeueing job $id to resume" "$E2E_TMP/usr1-$id.out" || fail "no self-requeue: $(cat "$E2E_TMP/usr1-$id.out")"
+grep -q "restart 1\] training finished" "$E2E_TMP/usr1-$id.out" || fail "no finished restart: $(tail -n 20 "$E2E_TMP/usr1-$id.out")"
+[ "$(params_sha "$E2E_TMP/run_usr1")" = "$(params_sha "$E2E_TMP/ref")" ] || fail "the self-requeued run differs"
 
 # The mpirun fallback inside the allocation, with a usage error reported as a failed job.
 id2=$(AIF_LAUNCHER=mpirun sbatch --parsable --ntasks-per-node=2 --output="$E2E_TMP/m-%j.out" \
