@@ -104,7 +104,7 @@ void WriteCsv(const std::string& path, const Scores& s, const DatasetSchema& sch
 }
 
 void WriteH5(const std::string& path, const Scores& s, const DatasetSchema& schema, int64_t width,
-             const std::string& model_sha) {
+             const std::string& model_sha, const nlohmann::json& lineage) {
   AtomicOutput out(path);
   {
     H5File file = H5File::Create(out.temp_path());
@@ -113,6 +113,7 @@ void WriteH5(const std::string& path, const Scores& s, const DatasetSchema& sche
     H5WriteAttr(file.id(), "format", std::string("aif.predictions"));
     H5WriteAttr(file.id(), "format_version", int64_t{1});
     H5WriteAttr(file.id(), "model_params_sha256", model_sha);
+    H5WriteAttr(file.id(), "lineage", lineage.dump());
     H5WriteArray(file.id(), "id", s.ids);
     if (schema.task == Task::kClassification) {
       std::vector<int32_t> pred(n);
@@ -137,6 +138,7 @@ void WriteH5(const std::string& path, const Scores& s, const DatasetSchema& sche
 int PredictMain(int argc, char** argv, JobContext& ctx) {
   std::string model_path, data_path, split, out_path;
   StoreSelection sel;
+  int64_t store_version = 0;
   int64_t batch_size = 1000;
   JobOptions options("predict",
                      "aif predict --model MODEL.h5 | --name NAME --alias production [--store S]\n"
@@ -162,7 +164,7 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
   RunCollectively(ctx, [&] {
     if (model_path.empty() == sel.name.empty()) ThrowUsage("give --model FILE, or --name NAME with --alias or --version");
     if (data_path.empty() || out_path.empty()) ThrowUsage("--data and --out are required");
-    if (!sel.name.empty()) model_path = VerifiedStoreModel(sel);
+    if (!sel.name.empty()) model_path = VerifiedStoreModel(sel, &store_version);
     if (!EndsWith(out_path, ".csv") && !EndsWith(out_path, ".h5")) ThrowUsage("--out must end in .csv or .h5");
     if (batch_size < 1) ThrowUsage("--batch-size must be >= 1");
     loaded = ReadModelFile(model_path);
@@ -222,8 +224,25 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
   });
   Scores all = GatherScores(*comm, mine, width);
   RunOnRoot(ctx, [&] {
-    if (EndsWith(out_path, ".csv")) WriteCsv(out_path, all, schema, width);
-    else WriteH5(out_path, all, schema, width, loaded.params_sha256);
+    // Where the predictions came from: in the HDF5 file's "lineage" attribute,
+    // or in OUT.csv.lineage.json beside a CSV.
+    nlohmann::json lineage = {{"model", {{"path", AbsolutePath(model_path)},
+                                         {"spec", loaded.model->spec()},
+                                         {"params_sha256", loaded.params_sha256},
+                                         {"trained_on", loaded.meta.dataset_fingerprint}}},
+                              {"data", {{"path", AbsolutePath(data_path)}, {"split", csv ? "" : split}}},
+                              {"rows", all.ids.size()},
+                              {"job", JobLineage(ctx, options)}};
+    if (!sel.name.empty()) {
+      lineage["model"]["store"] = {{"store", AbsolutePath(sel.store)}, {"name", sel.name}, {"alias", sel.alias},
+                                   {"version", store_version}};
+    }
+    if (EndsWith(out_path, ".csv")) {
+      WriteCsv(out_path, all, schema, width);
+      WriteFileAtomic(out_path + ".lineage.json", lineage.dump(2) + "\n");
+    } else {
+      WriteH5(out_path, all, schema, width, loaded.params_sha256, lineage);
+    }
     LogInfo("scored %zu rows of %s with %s; wrote %s", all.ids.size(), data_path.c_str(), model_path.c_str(),
             out_path.c_str());
   });

@@ -197,7 +197,7 @@ int RegistryMain(int argc, char** argv, JobContext& ctx) {
                   << shown["metrics"].value("split", "") << "\n";
         std::cout << "  trained on:  " << lin.value("trained_on", "").substr(0, 16) << " (git "
                   << lin["training"].value("git_commit", "?") << ", " << lin["training"].value("world_size", 0)
-                  << " ranks)\n";
+                  << " rank(s))\n";
         std::cout << "  evaluated:   " << lin["evaluation"]["dataset"].value("path", "") << " ("
                   << lin["evaluation"]["dataset"].value("fingerprint", "").substr(0, 16) << ")\n";
         for (const auto& [file, e] : shown["files"].items()) {

@@ -58,6 +58,8 @@ run_expect 0 "$AIF" registry show --store "$S" --name many --alias production --
 
 # Predict from the store; then tamper with the stored model.
 run_expect 0 "$AIF" predict --store "$S" --name many --alias production --data "$D" --out "$E2E_TMP/p.csv"
+[ "$(json_get "$E2E_TMP/p.csv.lineage.json" 'd["model"]["store"]["version"], d["rows"]')" = "1 10000" ] ||
+  fail "the predictions' lineage names the store version: $(cat "$E2E_TMP/p.csv.lineage.json")"
 V1="$S/many/versions/1"
 chmod u+w "$V1/model.h5" && printf 'X' | dd of="$V1/model.h5" bs=1 seek=4000 conv=notrunc 2>/dev/null
 run_expect 3 "$AIF" registry verify --store "$S" && expect_out "TAMPERED many: '$V1/model.h5'"
