@@ -14,6 +14,40 @@ std::string ParamsSha256(const Model& model) {
   return Sha256Hex(host.raw(), host.nbytes());
 }
 
+namespace {
+
+template <typename T>
+void HashVector(Sha256* h, const std::vector<T>& v) {
+  const uint64_t n = v.size();
+  h->Update(&n, sizeof(n));
+  if (n) h->Update(v.data(), n * sizeof(T));
+}
+
+// SHA-256 over everything inference reads: the parameter checksum, the spec,
+// the schema, the normalisation constants, the reference statistics and the
+// dataset fingerprint (not the lineage, which is informational).
+std::string ContentSha256(const std::string& params_sha, const std::string& spec, const ModelMetadata& m) {
+  Sha256 h;
+  for (const std::string& text : {params_sha, spec, m.schema.ToJson().dump(), m.normalization, m.dataset_fingerprint}) {
+    h.Update(text);
+    h.Update("\n", 1);
+  }
+  HashVector(&h, m.norm_offset);
+  HashVector(&h, m.norm_scale);
+  const FeatureStats& st = m.reference_stats;
+  h.Update(&st.count, sizeof(st.count));
+  h.Update(&st.hist_bins, sizeof(st.hist_bins));
+  for (const auto* v : {&st.mean, &st.std, &st.min, &st.max, &st.hist_edges, &st.quantile_levels, &st.quantiles}) {
+    HashVector(&h, *v);
+  }
+  HashVector(&h, st.hist_counts);
+  HashVector(&h, st.label_counts);
+  for (double x : {st.label_mean, st.label_std, st.label_min, st.label_max}) h.Update(&x, sizeof(x));
+  return h.HexDigest();
+}
+
+}  // namespace
+
 std::string WriteModelFile(const std::string& path, const Model& model, const ModelMetadata& meta) {
   const std::string sha = ParamsSha256(model);
   Tensor host = model.params().device() == DeviceType::kCpu ? model.params() : model.params().To(DeviceType::kCpu);
@@ -27,6 +61,7 @@ std::string WriteModelFile(const std::string& path, const Model& model, const Mo
     H5WriteAttr(root, "spec", model.spec());
     H5WriteAttr(root, "num_params", model.num_params());
     H5WriteAttr(root, "params_sha256", sha);
+    H5WriteAttr(root, "content_sha256", ContentSha256(sha, model.spec(), meta));
     H5WriteAttr(root, "dataset_fingerprint", meta.dataset_fingerprint);
     H5Id schema = H5CreateGroup(root, "schema");
     WriteSchemaGroup(schema.get(), meta.schema);
@@ -96,6 +131,12 @@ LoadedModel ReadModelFile(const std::string& path, DeviceType device) {
       ThrowData("parameters do not match their checksum (stored %.12s..., computed %.12s...): the file is damaged "
                 "or was modified",
                 stored.c_str(), out.params_sha256.c_str());
+    }
+    // Files written before content_sha256 existed carry only params_sha256.
+    if (H5HasAttr(root, "content_sha256") &&
+        H5ReadStringAttr(root, "content_sha256") != ContentSha256(stored, spec, m)) {
+      ThrowData("metadata (normalisation constants, schema or reference statistics) does not match its checksum: "
+                "the file is damaged or was modified");
     }
     out.model->params().CopyFrom(host);
   } catch (const Error& e) {

@@ -3,7 +3,8 @@
 // schema rebuild the network, the parameters fill it, the normalisation
 // constants prepare raw features exactly as training saw them, and the train
 // split's statistics travel along as the drift reference. `params_sha256`
-// (SHA-256 of the flat f32 parameter bytes, layer order) is verified on load.
+// (SHA-256 of the flat f32 parameter bytes, layer order) and
+// `content_sha256` (everything else inference reads) are verified on load.
 #pragma once
 
 #include <memory>

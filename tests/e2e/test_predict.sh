@@ -58,5 +58,19 @@ open(sys.argv[1], "wb").write(bytes(data))
 PY
 run_expect 3 "$AIF" predict --model "$E2E_TMP/tampered.h5" --data "$D" --out "$E2E_TMP/x.csv" && expect_err "checksum"
 expect_no_file "$E2E_TMP/x.csv"
+# So is one whose normalisation constants were altered (content_sha256).
+cp "$M" "$E2E_TMP/tampered2.h5"
+h5dump -d /normalization/scale -b LE -o "$E2E_TMP/s.bin" "$M" >/dev/null
+"$PY" - "$E2E_TMP/tampered2.h5" "$E2E_TMP/s.bin" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+scale = open(sys.argv[2], "rb").read()
+at = data.find(scale[:64])
+assert at > 0
+data[at + 1] ^= 0x10
+open(sys.argv[1], "wb").write(bytes(data))
+PY
+run_expect 3 "$AIF" predict --model "$E2E_TMP/tampered2.h5" --data "$D" --out "$E2E_TMP/x.csv" &&
+  expect_err "normalisation constants"
 run_expect 2 "$AIF" predict --model "$M" --data "$D" --out "$E2E_TMP/x.txt" && expect_err ".csv or .h5"
 finish
