@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/strings.h"
+#include "eval/html_page.h"
 #include "eval/report_charts.h"
 #include "eval/svg_chart.h"
 #include "monitor/drift_charts.h"
@@ -16,39 +17,15 @@ using nlohmann::json;
 constexpr size_t kTableFeatures = 50;
 constexpr size_t kMaxLineageRows = 1000;
 
-// System fonts only: the page must render offline.
+// Rules of this page only, after BaseReportStyle(): the verdict badge, the
+// warning box, drifted cells; tiles sit below the verdict, keys are wider.
 const char* kStyle = R"CSS(
-:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --accent:#4e79a7; --bg:#f5f7fa; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--ink);
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 28px 24px 40px; }
-header { border-bottom: 3px solid var(--accent); padding-bottom: 12px; margin-bottom: 20px; }
-h1 { font-size: 26px; margin: 0 0 4px; font-weight: 650; }
-h2 { font-size: 18px; margin: 28px 0 10px; font-weight: 620; }
-h3 { font-size: 15px; margin: 0 0 2px; font-weight: 620; }
-.sub, .cap, .note, footer { color: var(--muted); }
-.cap { margin: 0 0 10px; font-size: 12.5px; width: 0; min-width: 100%; }
-.note { font-style: italic; margin: 6px 0; }
 .verdict { display: inline-block; padding: 6px 14px; border-radius: 6px; font-weight: 700; color: #fff; }
 .verdict.drift { background: #c0392b; } .verdict.no_drift { background: #2e7d32; }
 .warn { background: #fff4e5; border: 1px solid #f5c07a; border-radius: 6px; padding: 8px 12px; margin: 10px 0; }
-.tiles { display: flex; flex-wrap: wrap; gap: 12px; margin: 14px 0 8px; }
-.tile { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; min-width: 140px; }
-.tile .v { font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; }
-.tile .k { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
-table { border-collapse: collapse; background: #fff; border: 1px solid var(--line); }
-th, td { padding: 5px 12px; text-align: left; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: #eef1f5; font-weight: 600; font-size: 12.5px; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.tiles { margin: 14px 0 8px; }
 td.drift { color: #c0392b; font-weight: 600; } td.moderate { color: #b35c00; }
-table.kv th { width: 260px; background: #f3f5f8; }
-table.kv, table.lineage { width: 100%; }
-code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; word-break: break-all; }
-.figures { display: flex; flex-wrap: wrap; gap: 16px; }
-figure { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; max-width: 100%; }
-svg { display: block; max-width: 100%; height: auto; font-family: inherit; }
-footer { margin-top: 32px; font-size: 12px; }
+table.kv th { width: 260px; }
 )CSS";
 
 const json& Field(const json& object, const char* key) {
@@ -230,7 +207,7 @@ std::string RenderDriftHtml(const json& report) {
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<title>" + HtmlEscape("aif drift report: " + (verdict.empty() ? std::string("?") : verdict)) +
-          "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<main>\n";
+          "</title>\n<style>" + BaseReportStyle() + kStyle + "</style>\n</head>\n<body>\n<main>\n";
   html += "<header><h1>Drift report</h1><div class=\"sub\">";
   std::vector<std::string> sub;
   if (!StringAt(report, "task").empty()) sub.push_back(StringAt(report, "task"));
