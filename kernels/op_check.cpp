@@ -97,6 +97,16 @@ bool FitsBlasInt(std::initializer_list<int64_t> sizes) {
   return true;
 }
 
+bool OnCuda(const OpCheck& check) {
+  if (check.device() == DeviceType::kCpu) return false;
+#if defined(AIF_WITH_CUDA)
+  return true;
+#else
+  RequireCpu(check);  // throws
+  return false;
+#endif
+}
+
 void RequireCpu(const OpCheck& check) {
   if (check.device() != DeviceType::kCpu) {
     ThrowUsage("op %s has no CUDA implementation yet; use --device cpu", check.op());

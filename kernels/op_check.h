@@ -67,9 +67,14 @@ bool Overlap(const Tensor& a, const Tensor& b);
 // Whether every size fits the 32-bit int of OpenBLAS's interface.
 bool FitsBlasInt(std::initializer_list<int64_t> sizes);
 
-// The one place that picks a backend. CPU operands run the reference loops of
-// kernels/cpu/; CUDA operands will run kernels/cuda/ (issue 6) and until then
-// are a usage error, so a GPU run fails with advice instead of a crash.
+// The one place that picks a backend (kernels/dispatch.h uses it). True when
+// the operands live on the CUDA device, which runs kernels/cuda/; false for
+// CPU operands, which run the reference loops of kernels/cpu/. In a build
+// without the CUDA backend, CUDA operands are RequireCpu's usage error.
+bool OnCuda(const OpCheck& check);
+
+// For ops with no CUDA implementation yet (convolution, pooling): CUDA
+// operands are a usage error, so a GPU run fails with advice, not a crash.
 void RequireCpu(const OpCheck& check);
 
 }  // namespace ops

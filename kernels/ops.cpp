@@ -1,12 +1,12 @@
 // The public ops of kernels/ops.h: each checks its operands (OpCheck: types,
-// shapes, one device), picks the backend (RequireCpu, the one dispatch
-// point), and hands raw pointers and sizes to kernels/cpu/. Convolution,
+// shapes, one device) and hands raw pointers and sizes to the backend of
+// their device, kernels/cpu/ or kernels/cuda/ (AIF_DISPATCH). Convolution,
 // pooling and the losses live in ops_vision.cpp and ops_loss.cpp; this file
 // holds the dense ops, dropout, the optimizers and casts.
 #include "kernels/ops.h"
 
 #include "core/strings.h"
-#include "kernels/cpu/cpu_ops.h"
+#include "kernels/dispatch.h"
 #include "kernels/op_check.h"
 
 namespace aif {
@@ -30,9 +30,20 @@ void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b
   check.Has(c, DType::kF32, {m, n});
   check.Require(!Overlap(c, a) && !Overlap(c, b), "c overlaps an input");
   check.Require(FitsBlasInt({a.dim(0), a.dim(1), b.dim(0), b.dim(1)}), "dimensions exceed BLAS's 32-bit int");
-  RequireCpu(check);
-  cpu::Gemm(transpose_a, transpose_b, m, n, k, alpha, a.data<float>(), a.dim(1), b.data<float>(), b.dim(1), beta,
-            c.data<float>(), n);
+  // Empty products never reach a backend (BLAS libraries want leading
+  // dimensions >= 1 even where they read nothing). k == 0 leaves
+  // c = beta * c: zeros for beta == 0, never NaN from an uninitialised c.
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (beta == 0.0f) {
+      c.SetZero();
+    } else {
+      Scale(c, beta);
+    }
+    return;
+  }
+  AIF_DISPATCH(check, Gemm, transpose_a, transpose_b, m, n, k, alpha, a.data<float>(), a.dim(1), b.data<float>(),
+               b.dim(1), beta, c.data<float>(), n);
 }
 
 // ---- Bias and activations --------------------------------------------------
@@ -60,9 +71,8 @@ void BiasActivationForward(const Tensor& x, const Tensor& bias, Activation act, 
   check.HasShapeOfIfDefined(pre, DType::kF32, x);
   int64_t rows, cols;
   BiasLayout(check, x, bias, &rows, &cols);
-  RequireCpu(check);
-  cpu::BiasActivationForward(x.data<float>(), DataOrNull<float>(bias), rows, cols, act, y.data<float>(),
-                             DataOrNull<float>(pre));
+  AIF_DISPATCH(check, BiasActivationForward, x.data<float>(), DataOrNull<float>(bias), rows, cols, act, y.data<float>(),
+               DataOrNull<float>(pre));
 }
 
 void BiasActivationBackward(const Tensor& dy, const Tensor& saved, Activation act, const Tensor& dz,
@@ -74,9 +84,9 @@ void BiasActivationBackward(const Tensor& dy, const Tensor& saved, Activation ac
   int64_t rows, cols;
   BiasLayout(check, dy, dbias, &rows, &cols);
   check.Require(!Overlap(dbias, dy) && !Overlap(dbias, dz), "dbias overlaps dy or dz");
-  RequireCpu(check);
-  cpu::BiasActivationBackward(dy.data<float>(), act == Activation::kNone ? nullptr : saved.data<float>(), rows, cols,
-                              act, dz.data<float>(), DataOrNull<float>(dbias), accumulate_dbias);
+  AIF_DISPATCH(check, BiasActivationBackward, dy.data<float>(),
+               act == Activation::kNone ? nullptr : saved.data<float>(), rows, cols, act, dz.data<float>(),
+               DataOrNull<float>(dbias), accumulate_dbias);
 }
 
 // ---- Dropout ---------------------------------------------------------------
@@ -91,9 +101,8 @@ void DropoutForward(const Tensor& x, float p, uint64_t seed, uint64_t stream, co
   check.Has(sample_ids, DType::kI64, {rows});
   check.HasShapeOf(y, DType::kF32, x);
   check.HasShapeOf(mask, DType::kU8, x);
-  RequireCpu(check);
-  cpu::DropoutForward(x.data<float>(), rows, cols, p, seed, stream, sample_ids.data<int64_t>(), y.data<float>(),
-                      mask.data<uint8_t>());
+  AIF_DISPATCH(check, DropoutForward, x.data<float>(), rows, cols, p, seed, stream, sample_ids.data<int64_t>(),
+               y.data<float>(), mask.data<uint8_t>());
 }
 
 void DropoutBackward(const Tensor& dy, const Tensor& mask, float p, const Tensor& dx) {
@@ -102,8 +111,7 @@ void DropoutBackward(const Tensor& dy, const Tensor& mask, float p, const Tensor
   check.Require(p >= 0.0f && p < 1.0f, "p must be in [0, 1)");
   check.HasShapeOf(mask, DType::kU8, dy);
   check.HasShapeOf(dx, DType::kF32, dy);
-  RequireCpu(check);
-  cpu::DropoutBackward(dy.data<float>(), mask.data<uint8_t>(), dy.numel(), p, dx.data<float>());
+  AIF_DISPATCH(check, DropoutBackward, dy.data<float>(), mask.data<uint8_t>(), dy.numel(), p, dx.data<float>());
 }
 
 // ---- Optimizers and reductions ---------------------------------------------
@@ -113,9 +121,8 @@ void SgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentum_b
   check.Type(param, DType::kF32);
   check.HasElements(grad, DType::kF32, param.numel());
   if (hp.momentum != 0.0f) check.HasElements(momentum_buf, DType::kF32, param.numel());
-  RequireCpu(check);
-  cpu::SgdUpdate(param.data<float>(), grad.data<float>(), hp.momentum != 0.0f ? momentum_buf.data<float>() : nullptr,
-                 param.numel(), hp);
+  AIF_DISPATCH(check, SgdUpdate, param.data<float>(), grad.data<float>(),
+               hp.momentum != 0.0f ? momentum_buf.data<float>() : nullptr, param.numel(), hp);
 }
 
 void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWParams& hp) {
@@ -125,30 +132,27 @@ void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const
   check.HasElements(m, DType::kF32, param.numel());
   check.HasElements(v, DType::kF32, param.numel());
   check.Require(hp.step >= 1, "step must be 1-based (>= 1) for the bias correction");
-  RequireCpu(check);
-  cpu::AdamWUpdate(param.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), param.numel(), hp);
+  AIF_DISPATCH(check, AdamWUpdate, param.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(),
+               param.numel(), hp);
 }
 
 double SquaredNorm(const Tensor& x) {
   OpCheck check("SquaredNorm", {{"x", x}});
   check.Type(x, DType::kF32);
-  RequireCpu(check);
-  return cpu::SquaredNorm(x.data<float>(), x.numel());
+  return AIF_DISPATCH(check, SquaredNorm, x.data<float>(), x.numel());
 }
 
 void Scale(const Tensor& x, float alpha) {
   OpCheck check("Scale", {{"x", x}});
   check.Type(x, DType::kF32);
-  RequireCpu(check);
-  cpu::Scale(x.data<float>(), x.numel(), alpha);
+  AIF_DISPATCH(check, Scale, x.data<float>(), x.numel(), alpha);
 }
 
 void Axpy(float alpha, const Tensor& x, const Tensor& y) {
   OpCheck check("Axpy", {{"x", x}, {"y", y}});
   check.Type(x, DType::kF32);
   check.HasElements(y, DType::kF32, x.numel());
-  RequireCpu(check);
-  cpu::Axpy(alpha, x.data<float>(), y.data<float>(), x.numel());
+  AIF_DISPATCH(check, Axpy, alpha, x.data<float>(), y.data<float>(), x.numel());
 }
 
 // ---- Casts -----------------------------------------------------------------
@@ -157,16 +161,14 @@ void CastF32ToBF16(const Tensor& src, const Tensor& dst) {
   OpCheck check("CastF32ToBF16", {{"src", src}, {"dst", dst}});
   check.Type(src, DType::kF32);
   check.HasElements(dst, DType::kBF16, src.numel());
-  RequireCpu(check);
-  cpu::CastF32ToBF16(src.data<float>(), dst.data<uint16_t>(), src.numel());
+  AIF_DISPATCH(check, CastF32ToBF16, src.data<float>(), dst.data<uint16_t>(), src.numel());
 }
 
 void CastBF16ToF32(const Tensor& src, const Tensor& dst) {
   OpCheck check("CastBF16ToF32", {{"src", src}, {"dst", dst}});
   check.Type(src, DType::kBF16);
   check.HasElements(dst, DType::kF32, src.numel());
-  RequireCpu(check);
-  cpu::CastBF16ToF32(src.data<uint16_t>(), dst.data<float>(), src.numel());
+  AIF_DISPATCH(check, CastBF16ToF32, src.data<uint16_t>(), dst.data<float>(), src.numel());
 }
 
 }  // namespace ops

@@ -2,7 +2,9 @@
 // the device of its tensors (all operands of one call live on one device).
 // The CPU implementation (kernels/cpu/) is the reference: plain loops the
 // compiler vectorises, and OpenBLAS for GEMM. The CUDA implementation
-// (kernels/cuda/, issue 6) is tested against it.
+// (kernels/cuda/, docs/cuda.md) covers every op but convolution and pooling
+// and is tested against it (tests/gpu/). Ops that return a value wait for
+// the device; the CUDA backend keeps small reduction scratch of its own.
 //
 // Conventions: tensors are dense row-major f32 unless stated; outputs are
 // passed as pre-allocated tensors (ops never allocate behind the caller's

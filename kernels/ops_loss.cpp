@@ -2,7 +2,7 @@
 // Rows are samples; `valid` (u8 [N], undefined = all valid) masks out rows
 // that only pad a batch, so a padded last batch gives the same sums as an
 // exact one.
-#include "kernels/cpu/cpu_ops.h"
+#include "kernels/dispatch.h"
 #include "kernels/op_check.h"
 #include "kernels/ops.h"
 
@@ -35,9 +35,8 @@ double SoftmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Ten
   int64_t rows, classes;
   CheckClassification(check, logits, labels, valid, &rows, &classes);
   check.HasShapeOfIfDefined(dlogits, DType::kF32, logits);
-  RequireCpu(check);
-  return cpu::SoftmaxCrossEntropy(logits.data<float>(), labels.data<int32_t>(), DataOrNull<uint8_t>(valid), rows,
-                                  classes, grad_scale, DataOrNull<float>(dlogits));
+  return AIF_DISPATCH(check, SoftmaxCrossEntropy, logits.data<float>(), labels.data<int32_t>(),
+                      DataOrNull<uint8_t>(valid), rows, classes, grad_scale, DataOrNull<float>(dlogits));
 }
 
 double MeanSquaredError(const Tensor& pred, const Tensor& target, const Tensor& valid, float grad_scale,
@@ -49,17 +48,16 @@ double MeanSquaredError(const Tensor& pred, const Tensor& target, const Tensor& 
   check.HasElements(target, DType::kF32, rows);
   check.HasIfDefined(valid, DType::kU8, {rows});
   check.HasShapeOfIfDefined(dpred, DType::kF32, pred);
-  RequireCpu(check);
-  return cpu::MeanSquaredError(pred.data<float>(), target.data<float>(), DataOrNull<uint8_t>(valid), rows, grad_scale,
-                               DataOrNull<float>(dpred));
+  return AIF_DISPATCH(check, MeanSquaredError, pred.data<float>(), target.data<float>(), DataOrNull<uint8_t>(valid),
+                      rows, grad_scale, DataOrNull<float>(dpred));
 }
 
 int64_t CountCorrect(const Tensor& logits, const Tensor& labels, const Tensor& valid) {
   OpCheck check("CountCorrect", {{"logits", logits}, {"labels", labels}, {"valid", valid}});
   int64_t rows, classes;
   CheckClassification(check, logits, labels, valid, &rows, &classes);
-  RequireCpu(check);
-  return cpu::CountCorrect(logits.data<float>(), labels.data<int32_t>(), DataOrNull<uint8_t>(valid), rows, classes);
+  return AIF_DISPATCH(check, CountCorrect, logits.data<float>(), labels.data<int32_t>(), DataOrNull<uint8_t>(valid),
+                      rows, classes);
 }
 
 int64_t CountTopK(const Tensor& logits, const Tensor& labels, const Tensor& valid, int64_t k) {
@@ -67,24 +65,22 @@ int64_t CountTopK(const Tensor& logits, const Tensor& labels, const Tensor& vali
   int64_t rows, classes;
   CheckClassification(check, logits, labels, valid, &rows, &classes);
   check.Require(k >= 1, "k must be at least 1");
-  RequireCpu(check);
-  return cpu::CountTopK(logits.data<float>(), labels.data<int32_t>(), DataOrNull<uint8_t>(valid), rows, classes, k);
+  return AIF_DISPATCH(check, CountTopK, logits.data<float>(), labels.data<int32_t>(), DataOrNull<uint8_t>(valid), rows,
+                      classes, k);
 }
 
 void Argmax(const Tensor& logits, const Tensor& out_i32) {
   OpCheck check("Argmax", {{"logits", logits}, {"out", out_i32}});
   CheckLogits(check, logits);
   check.Has(out_i32, DType::kI32, {logits.dim(0)});
-  RequireCpu(check);
-  cpu::Argmax(logits.data<float>(), logits.dim(0), logits.dim(1), out_i32.data<int32_t>());
+  AIF_DISPATCH(check, Argmax, logits.data<float>(), logits.dim(0), logits.dim(1), out_i32.data<int32_t>());
 }
 
 void Softmax(const Tensor& logits, const Tensor& probs) {
   OpCheck check("Softmax", {{"logits", logits}, {"probs", probs}});
   CheckLogits(check, logits);
   check.HasShapeOf(probs, DType::kF32, logits);
-  RequireCpu(check);
-  cpu::Softmax(logits.data<float>(), logits.dim(0), logits.dim(1), probs.data<float>());
+  AIF_DISPATCH(check, Softmax, logits.data<float>(), logits.dim(0), logits.dim(1), probs.data<float>());
 }
 
 }  // namespace ops

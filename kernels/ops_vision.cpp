@@ -1,7 +1,8 @@
 // The public convolution and pooling ops (NCHW): operand checks, the
-// geometry the CPU loops need, and dispatch (see ops.cpp). The convolution
-// workspace is the caller's: one image's im2col matrix, none for a 1x1,
-// stride-1, unpadded convolution.
+// geometry the CPU loops need, and dispatch (see ops.cpp): CPU only so far;
+// CUDA operands are a usage error (RequireCpu) until the cuDNN version comes.
+// The convolution workspace is the caller's: one image's im2col matrix, none
+// for a 1x1, stride-1, unpadded convolution.
 #include "core/strings.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/op_check.h"

@@ -4,52 +4,17 @@
 // stays in cache. The activation and the optional operands are template
 // parameters, so every inner loop is branch-free and vectorises; aliasing
 // (y == x, dz == dy) is legal because each element is read before it is
-// written at the same index. GELU is PyTorch's approximate='tanh', formula
-// for formula, so models trained here and there agree.
+// written at the same index. The formulas (GELU is PyTorch's
+// approximate='tanh') are kernels/elementwise_math.h's, shared with CUDA.
 #include <algorithm>
-#include <cmath>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/elementwise_math.h"
 
 namespace aif {
 namespace ops {
 namespace cpu {
 namespace {
-
-// PyTorch's constants: kBeta = M_SQRT2 * M_2_SQRTPI * 0.5 = sqrt(2 / pi).
-constexpr float kGeluBeta = 0.7978845608028654f;
-constexpr float kGeluKappa = 0.044715f;
-
-template <Activation kAct>
-AIF_CPU_INLINE float Activate(float v) {
-  if constexpr (kAct == Activation::kRelu) {
-    return std::max(v, 0.0f);  // (v < 0) ? 0 : v, so NaN stays visible
-  } else if constexpr (kAct == Activation::kGelu) {
-    const float inner = kGeluBeta * (v + kGeluKappa * v * v * v);
-    return 0.5f * v * (1.0f + std::tanh(inner));
-  } else {
-    return v;
-  }
-}
-
-// d act / d(pre) times dy; `saved` is y for ReLU and pre for GELU.
-template <Activation kAct>
-AIF_CPU_INLINE float Differentiate(float dy, float saved) {
-  if constexpr (kAct == Activation::kRelu) {
-    return saved > 0.0f ? dy : 0.0f;
-  } else if constexpr (kAct == Activation::kGelu) {
-    const float x = saved, x_sq = x * x;
-    const float tanh_inner = std::tanh(kGeluBeta * (x + kGeluKappa * x_sq * x));
-    const float left = 0.5f * x, right = 1.0f + tanh_inner;
-    const float left_derivative = 0.5f * right;
-    const float right_derivative =
-        left * (1.0f - tanh_inner * tanh_inner) * kGeluBeta * (1.0f + 3.0f * kGeluKappa * x_sq);
-    return dy * (left_derivative + right_derivative);
-  } else {
-    (void)saved;
-    return dy;
-  }
-}
 
 template <Activation kAct, bool kHasBias, bool kSavePre>
 AIF_CPU_INLINE void ForwardRows(const float* x, const float* bias, int64_t rows, int64_t cols, float* y, float* pre) {

@@ -1,8 +1,9 @@
-// The CPU backend of kernels/ops.h, private to kernels/. These functions take
-// raw pointers and sizes that kernels/ops*.cpp have already checked against the
-// tensors, so they only compute: single-threaded loops written for the
-// compiler's vectoriser, and OpenBLAS for products. They never allocate; the
-// only scratch is the caller's workspace (convolution).
+// The CPU backend of kernels/ops.h, private to kernels/: the ops of
+// kernels/backend_ops.inc (declared once for both backends) plus convolution
+// and pooling, which only the CPU has so far. These functions only compute:
+// single-threaded loops written for the compiler's vectoriser, and OpenBLAS
+// for products. They never allocate; the only scratch is the caller's
+// workspace (convolution).
 #pragma once
 
 #include <cstdint>
@@ -27,26 +28,9 @@ namespace aif {
 namespace ops {
 namespace cpu {
 
-// ---- gemm.cpp --------------------------------------------------------------
-// Row-major c[m, n] = alpha * op(a) @ op(b) + beta * c; ld* are row strides
-// (elements) of the arrays as stored. beta == 0 ignores c's old contents.
-void Gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
-
-// ---- activation.cpp --------------------------------------------------------
-// x, y, pre are [rows, cols]; bias [cols] or null (then rows = 1, cols = all
-// elements). pre may be null. y and pre may alias x.
-void BiasActivationForward(const float* x, const float* bias, int64_t rows, int64_t cols, Activation act, float* y,
-                           float* pre);
-// saved: y for ReLU, the pre-activation for GELU, unused for kNone. dz may
-// alias dy; dbias [cols] or null, never aliasing the others.
-void BiasActivationBackward(const float* dy, const float* saved, int64_t rows, int64_t cols, Activation act, float* dz,
-                            float* dbias, bool accumulate_dbias);
-
-// ---- dropout.cpp -----------------------------------------------------------
-void DropoutForward(const float* x, int64_t rows, int64_t cols, float p, uint64_t seed, uint64_t stream,
-                    const int64_t* sample_ids, float* y, uint8_t* mask);
-void DropoutBackward(const float* dy, const uint8_t* mask, int64_t n, float p, float* dx);
+// The ops both backends implement (gemm, activation, dropout, loss, optim,
+// cast .cpp files here).
+#include "kernels/backend_ops.inc"
 
 // ---- conv.cpp --------------------------------------------------------------
 // Sizes of one convolution: x [n, c, h, w], w [k, c, r, s], y [n, k, p, q].
@@ -76,31 +60,6 @@ struct PoolGeometry {
 };
 void MaxPool2dForward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
 void MaxPool2dBackward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx);
-
-// ---- loss.cpp --------------------------------------------------------------
-// logits [rows, classes]; labels [rows]; valid [rows] or null (all valid);
-// dlogits null (loss only) or [rows, classes], possibly aliasing logits.
-double SoftmaxCrossEntropy(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows,
-                           int64_t classes, float grad_scale, float* dlogits);
-double MeanSquaredError(const float* pred, const float* target, const uint8_t* valid, int64_t rows, float grad_scale,
-                        float* dpred);
-int64_t CountCorrect(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows, int64_t classes);
-int64_t CountTopK(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows, int64_t classes,
-                  int64_t k);
-void Argmax(const float* logits, int64_t rows, int64_t classes, int32_t* out);
-void Softmax(const float* logits, int64_t rows, int64_t classes, float* probs);
-
-// ---- optim.cpp -------------------------------------------------------------
-// momentum_buf may be null when hp.momentum == 0.
-void SgdUpdate(float* param, const float* grad, float* momentum_buf, int64_t n, const SgdParams& hp);
-void AdamWUpdate(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& hp);
-double SquaredNorm(const float* x, int64_t n);
-void Scale(float* x, int64_t n, float alpha);
-void Axpy(float alpha, const float* x, float* y, int64_t n);
-
-// ---- cast.cpp --------------------------------------------------------------
-void CastF32ToBF16(const float* src, uint16_t* dst, int64_t n);
-void CastBF16ToF32(const uint16_t* src, float* dst, int64_t n);
 
 }  // namespace cpu
 }  // namespace ops

@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "core/rng.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/elementwise_math.h"
 
 namespace aif {
 namespace ops {
@@ -32,8 +32,7 @@ AIF_CPU_CLONES void DropoutForward(const float* x, int64_t rows, int64_t cols, f
     float* yr = y + r * cols;
     uint8_t* mr = mask + r * cols;
     for (int64_t j = 0; j < cols; ++j) {
-      const uint32_t bits = RandomBits(seed, RngPurpose::kDropout, stream, first + static_cast<uint64_t>(j)).v[0];
-      const bool keep = UniformFloat(bits) >= p;
+      const bool keep = DropoutKeeps(seed, stream, first + static_cast<uint64_t>(j), p);
       mr[j] = keep ? 1 : 0;
       const float v = xr[j];
       yr[j] = keep ? v * scale : 0.0f;

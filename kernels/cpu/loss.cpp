@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/elementwise_math.h"
 
 namespace aif {
 namespace ops {
@@ -85,13 +86,7 @@ double MeanSquaredError(const float* pred, const float* target, const uint8_t* v
                         float* dpred) {
   double total = 0.0;
   for (int64_t r = 0; r < rows; ++r) {
-    if (!IsValid(valid, r)) {
-      if (dpred) dpred[r] = 0.0f;
-      continue;
-    }
-    const float diff = pred[r] - target[r];
-    total += static_cast<double>(diff) * diff;
-    if (dpred) dpred[r] = 2.0f * diff * grad_scale;
+    total += SquaredErrorRow(pred[r], target[r], IsValid(valid, r), grad_scale, dpred ? dpred + r : nullptr);
   }
   return total;
 }

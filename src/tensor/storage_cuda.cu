@@ -5,22 +5,16 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "tensor/cuda_check.h"
 #include "tensor/tensor.h"
 
 namespace aif {
-namespace {
-
-void CudaCheck(cudaError_t err, const char* what, const char* file, int line) {
-  if (err != cudaSuccess) ThrowInternal("%s:%d: %s failed: %s", file, line, what, cudaGetErrorString(err));
-}
-#define AIF_CUDA_CHECK(call) CudaCheck((call), #call, __FILE__, __LINE__)
-
-}  // namespace
 
 void* DeviceAlloc(size_t bytes) {
   void* ptr = nullptr;
   cudaError_t err = cudaMalloc(&ptr, bytes);
   if (err != cudaSuccess) {
+    cudaGetLastError();  // clear it, so the next launch check does not report it again
     ThrowInternal("cudaMalloc of %s failed: %s; lower the batch size", HumanBytes(static_cast<double>(bytes)).c_str(),
                   cudaGetErrorString(err));
   }

@@ -1,0 +1,111 @@
+// Implements cuda_context.h: lazily created per-thread, per-device state.
+#include "kernels/cuda/cuda_context.h"
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/error.h"
+
+namespace aif {
+namespace ops {
+namespace cuda {
+namespace {
+
+struct DeviceState {
+  cublasHandle_t cublas = nullptr;
+  ReduceSlots* slots = nullptr;       // device
+  ReduceSlots* host_slots = nullptr;  // pinned host memory, the copy's target
+  float* column_scratch = nullptr;
+};
+
+// Indexed by device ordinal. The vector is freed at thread exit; what its
+// entries point to is not (see the header).
+thread_local std::vector<DeviceState> t_devices;
+
+DeviceState& CurrentDeviceState() {
+  int device = 0;
+  AIF_CUDA_CHECK(cudaGetDevice(&device));
+  if (static_cast<size_t>(device) >= t_devices.size()) t_devices.resize(device + 1);
+  return t_devices[device];
+}
+
+bool SyncAfterLaunch() {
+  static const bool sync = [] {
+    const char* value = std::getenv("AIF_CUDA_SYNC");
+    return value && *value && std::strcmp(value, "0") != 0;
+  }();
+  return sync;
+}
+
+}  // namespace
+
+cudaStream_t CurrentStream() { return nullptr; }
+
+cublasHandle_t CublasHandle() {
+  DeviceState& state = CurrentDeviceState();
+  if (!state.cublas) {
+    AIF_CUBLAS_CHECK(cublasCreate(&state.cublas));
+    // Plain FP32 (no TF32 tensor cores): results stay within float rounding of the CPU's.
+    AIF_CUBLAS_CHECK(cublasSetMathMode(state.cublas, CUBLAS_DEFAULT_MATH));
+  }
+  AIF_CUBLAS_CHECK(cublasSetStream(state.cublas, CurrentStream()));
+  return state.cublas;
+}
+
+ReduceSlots* DeviceReduceSlots() {
+  DeviceState& state = CurrentDeviceState();
+  if (!state.slots) {
+    AIF_CUDA_CHECK(cudaMalloc(&state.slots, sizeof(ReduceSlots)));
+    AIF_CUDA_CHECK(cudaMallocHost(&state.host_slots, sizeof(ReduceSlots)));
+  }
+  return state.slots;
+}
+
+void ClearFlag(ReduceSlots* slots) {
+  AIF_CUDA_CHECK(cudaMemsetAsync(&slots->flag, 0xFF, sizeof(slots->flag), CurrentStream()));
+}
+
+const ReduceSlots& ReadReduceSlots(const ReduceSlots* slots, int blocks) {
+  AIF_CHECK(blocks >= 0 && blocks <= kMaxPartials, "ReadReduceSlots: block count out of range");
+  ReduceSlots* host = CurrentDeviceState().host_slots;
+  AIF_CHECK(host, "ReadReduceSlots before DeviceReduceSlots");
+  const size_t bytes = offsetof(ReduceSlots, partials) + static_cast<size_t>(blocks) * sizeof(double);
+  AIF_CUDA_CHECK(cudaMemcpyAsync(host, slots, bytes, cudaMemcpyDeviceToHost, CurrentStream()));
+  AIF_CUDA_CHECK(cudaStreamSynchronize(CurrentStream()));
+  return *host;
+}
+
+double SumPartials(const ReduceSlots& slots, int blocks) {
+  double sum = 0.0;
+  for (int b = 0; b < blocks; ++b) sum += slots.partials[b];
+  return sum;
+}
+
+float* ColumnScratch() {
+  DeviceState& state = CurrentDeviceState();
+  if (!state.column_scratch) {
+    AIF_CUDA_CHECK(cudaMalloc(&state.column_scratch, kColumnScratchFloats * sizeof(float)));
+  }
+  return state.column_scratch;
+}
+
+void CublasCheck(cublasStatus_t status, const char* call, const char* file, int line) {
+  if (status == CUBLAS_STATUS_SUCCESS) return;
+  ThrowInternal("%s:%d: %s failed: %s (%s)", file, line, call, cublasGetStatusString(status),
+                cublasGetStatusName(status));
+}
+
+void CheckLaunch(const char* kernel, const char* file, int line) {
+  cudaError_t err = cudaGetLastError();
+  if (err == cudaSuccess && SyncAfterLaunch()) err = cudaStreamSynchronize(CurrentStream());
+  if (err == cudaSuccess) return;
+  cudaGetLastError();
+  ThrowInternal("%s:%d: kernel %s failed: %s (%s)", file, line, kernel, cudaGetErrorString(err),
+                cudaGetErrorName(err));
+}
+
+}  // namespace cuda
+}  // namespace ops
+}  // namespace aif

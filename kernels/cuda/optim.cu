@@ -1,0 +1,85 @@
+// Optimizer updates and the reductions around them on CUDA, the counterparts
+// of cpu/optim.cpp. The model's parameters, gradients and optimizer state are
+// each one flat buffer, so every update is one fused element-wise kernel over
+// all parameters (a grid-stride loop: one read of each operand, one write of
+// each updated array). The per-element steps and AdamW's per-step scalars are
+// elementwise_math.h's; with --fmad=false the updates give the CPU's bits.
+// SquaredNorm sums squares in double, per block in a fixed order, then the
+// blocks on the host (see cuda_common.cuh).
+#include "kernels/cuda/cuda_common.cuh"
+#include "kernels/cuda/cuda_ops.h"
+#include "kernels/elementwise_math.h"
+
+namespace aif {
+namespace ops {
+namespace cuda {
+namespace {
+
+__global__ void SgdKernel(float* param, const float* grad, int64_t n, float lr, float wd) {
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) SgdStep(param[i], grad[i], lr, wd);
+}
+
+template <bool kNesterov>
+__global__ void SgdMomentumKernel(float* param, const float* grad, float* momentum_buf, int64_t n, float lr, float wd,
+                                  float mu) {
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) {
+    SgdMomentumStep<kNesterov>(param[i], grad[i], momentum_buf[i], lr, wd, mu);
+  }
+}
+
+__global__ void AdamWKernel(float* param, const float* grad, float* m, float* v, int64_t n, AdamWScalars s) {
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) AdamWStep(param[i], grad[i], m[i], v[i], s);
+}
+
+__global__ void SquaredNormKernel(const float* x, int64_t n, ReduceSlots* slots) {
+  double sum = 0.0;
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) sum += static_cast<double>(x[i]) * x[i];
+  BlockSumToPartial(sum, slots->partials);
+}
+
+__global__ void ScaleKernel(float* x, int64_t n, float alpha) {
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) x[i] *= alpha;
+}
+
+__global__ void AxpyKernel(float alpha, const float* x, float* y, int64_t n) {
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) y[i] += alpha * x[i];
+}
+
+}  // namespace
+
+void SgdUpdate(float* param, const float* grad, float* momentum_buf, int64_t n, const SgdParams& hp) {
+  if (n == 0) return;
+  const float lr = hp.lr, wd = hp.weight_decay, mu = hp.momentum;
+  if (mu == 0.0f) {
+    AIF_LAUNCH(SgdKernel, ElementBlocks(n), kThreads, param, grad, n, lr, wd);
+  } else if (hp.nesterov) {
+    AIF_LAUNCH(SgdMomentumKernel<true>, ElementBlocks(n), kThreads, param, grad, momentum_buf, n, lr, wd, mu);
+  } else {
+    AIF_LAUNCH(SgdMomentumKernel<false>, ElementBlocks(n), kThreads, param, grad, momentum_buf, n, lr, wd, mu);
+  }
+}
+
+void AdamWUpdate(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& hp) {
+  if (n == 0) return;
+  AIF_LAUNCH(AdamWKernel, ElementBlocks(n), kThreads, param, grad, m, v, n, AdamWScalarsOf(hp));
+}
+
+double SquaredNorm(const float* x, int64_t n) {
+  if (n == 0) return 0.0;
+  const int blocks = ReduceBlocks(n);
+  return Reduce(blocks, [&](ReduceSlots* slots) { AIF_LAUNCH(SquaredNormKernel, blocks, kThreads, x, n, slots); });
+}
+
+void Scale(float* x, int64_t n, float alpha) {
+  if (n == 0) return;
+  AIF_LAUNCH(ScaleKernel, ElementBlocks(n), kThreads, x, n, alpha);
+}
+
+void Axpy(float alpha, const float* x, float* y, int64_t n) {
+  if (n == 0) return;
+  AIF_LAUNCH(AxpyKernel, ElementBlocks(n), kThreads, alpha, x, y, n);
+}
+
+}  // namespace cuda
+}  // namespace ops
+}  // namespace aif
