@@ -64,11 +64,15 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus Sockets=1 CoresPerSocket=$cpus 
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
   SLURM_TEST_STARTED_MUNGE=0
-  if ! pgrep -x munged >/dev/null; then
+  if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+    # No working munged (or one still shutting down after a previous test).
+    pkill -x munged 2>/dev/null
+    for _ in $(seq 50); do pgrep -x munged >/dev/null || break; sleep 0.1; done
     install -d -o munge -g munge /run/munge
     [ -s /etc/munge/munge.key ] || mungekey --create --keyfile=/etc/munge/munge.key
     runuser -u munge -- /usr/sbin/munged
     SLURM_TEST_STARTED_MUNGE=1
+    for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
   fi
   trap 'slurm_down; rm -rf "$E2E_TMP"' EXIT
   # Daemons left by a test that was killed hold the ports: stop them first.
@@ -104,7 +108,10 @@ slurm_down() {
   pkill -9 -x slurmd 2>/dev/null
   pkill -9 -x slurmctld 2>/dev/null
   pkill -9 -f "slurmstepd" 2>/dev/null
-  if [ "$SLURM_TEST_STARTED_MUNGE" = 1 ]; then pkill -x munged 2>/dev/null; fi
+  if [ "$SLURM_TEST_STARTED_MUNGE" = 1 ]; then
+    pkill -x munged 2>/dev/null
+    for i in $(seq 50); do pgrep -x munged >/dev/null || break; sleep 0.1; done
+  fi
   rm -rf "$SLURM_TEST_DIR"
   SLURM_TEST_DIR=
 }
