@@ -1,9 +1,16 @@
-// Timing helpers shared by the benchmark programs: wall-clock intervals and
-// medians (benchmarks report medians of repeated runs, never single runs).
+// Helpers shared by the benchmark programs: wall-clock intervals, medians and
+// minima (benchmarks report medians of repeated runs, never single runs), and
+// the facts every result file records about where and how it was produced.
 #pragma once
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace aif {
@@ -16,6 +23,39 @@ inline double Since(Clock::time_point t) { return std::chrono::duration<double>(
 inline double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+inline double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+
+// The program's arguments joined by spaces, as a result file records them.
+inline std::string CommandLine(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+// {"host", "cpu_model", "cores"}: the machine a result was measured on.
+inline nlohmann::json MachineJson() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::string model = "unknown", line;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  return {{"host", host}, {"cpu_model", model}, {"cores", std::thread::hardware_concurrency()}};
+}
+
+// "0.12 0.30 0.41": the 1, 5 and 15 minute load averages. Results on a shared
+// machine record them at start and end, so a noisy run can be recognised.
+inline std::string LoadAverage() {
+  std::string line;
+  std::ifstream f("/proc/loadavg");
+  std::getline(f, line);
+  return line.substr(0, line.find(' ', line.find(' ', line.find(' ') + 1) + 1));
 }
 
 }  // namespace bench

@@ -20,7 +20,7 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
   TrainConfig c;
   int64_t seed = 0;
   double lr = 0.1, bucket_mb = 25;
-  std::string reader_memory = "256M", resume = "auto";
+  std::string reader_memory = "256M", resume = "auto", gradient_sync = "overlap";
   JobOptions options("train", "aif train --data DATASET.h5 --run-dir RUN --model SPEC (--steps N | --epochs N) [options]",
                      "Trains a model data-parallel over the ranks it is launched with (mpirun -np N, or srun\n"
                      "--mpi=pmix). --batch-size is the global batch; each rank takes its share, gradients\n"
@@ -70,7 +70,13 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .Add<double>("comm-timeout", &c.comm_timeout, 300,
                    "seconds a step may wait for other ranks before stopping with the silent ranks named (0: never)")
       .Add<std::string>("resume", &resume, "auto",
-                        "auto (continue from RUN's newest valid checkpoint, if any), never, or a checkpoint file");
+                        "auto (continue from RUN's newest valid checkpoint, if any), never, or a checkpoint file")
+      .AddOptional<std::string>("trace", &c.trace_path,
+                                "write a Chrome-trace/Perfetto timeline of every rank's steps to this JSON file")
+      .Add<int64_t>("trace-steps", &c.trace_steps, 200, "steps recorded by --trace, from the first step of the run")
+      .Add<std::string>("comm", &gradient_sync, "overlap",
+                        "for benchmarks: 'after-backward' starts the gradient all-reduce after backward; 'off' skips "
+                        "it (results are wrong with more than one rank)");
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
   // Pre-flight, on every rank alike: all of these fail the same way everywhere.
@@ -79,6 +85,7 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
     c.seed = static_cast<uint64_t>(seed);
     c.schedule.base_lr = lr;
     c.bucket_bytes = static_cast<int64_t>(bucket_mb * 1048576.0);
+    c.gradient_sync = ParseGradientSync(gradient_sync);
     auto bytes = ParseBytes(reader_memory);
     if (!bytes) ThrowUsage("--reader-memory: '%s' is not a size (e.g. 256M, 1G)", reader_memory.c_str());
     c.reader_memory = static_cast<int64_t>(*bytes);

@@ -34,6 +34,12 @@ GradientBuckets::Range GradientBuckets::bucket_range(int k) const {
   return buckets_[k].range;
 }
 
+GradientBuckets::Timing GradientBuckets::bucket_timing(int k) const {
+  AIF_CHECK(k >= 0 && k < next_to_start_, Format("bucket %d of %d started", k, next_to_start_));
+  const Bucket& b = buckets_[k];
+  return {b.started, b.done ? b.completed : b.started};
+}
+
 void GradientBuckets::CheckInStep(const char* call) const {
   if (!in_step_) ThrowInternal("GradientBuckets::%s outside a step; call BeginStep first", call);
 }
@@ -89,6 +95,7 @@ void GradientBuckets::StartBucketsInOrder(bool ready_or_not) {
 
 void GradientBuckets::Completed(Bucket& b, Clock::time_point now) {
   b.done = true;
+  b.completed = now;
   step_comm_seconds_ += Seconds(now - b.started);
 }
 

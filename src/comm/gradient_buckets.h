@@ -68,14 +68,23 @@ class GradientBuckets {
   // observed (by a Progress or by Finish); overlapping buckets count each.
   double last_comm_seconds() const { return last_comm_seconds_; }
 
- private:
+  // When bucket k (k < num_started()) of the current or last step started,
+  // and when its completion was observed: by the Progress poll or the Finish
+  // that saw it done, so an upper bound on when the collective ended.
+  // Unobserved yet: completed == started. For timelines (aif train --trace).
   using Clock = std::chrono::steady_clock;
+  struct Timing {
+    Clock::time_point started, completed;
+  };
+  Timing bucket_timing(int k) const;
+
+ private:
   struct Bucket {
     Range range;
     int64_t ready = 0;  // elements marked in this step
     std::unique_ptr<PendingCollective> pending;
     bool done = false;
-    Clock::time_point started;
+    Clock::time_point started, completed;
   };
 
   void CheckInStep(const char* call) const;

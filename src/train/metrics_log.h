@@ -3,6 +3,7 @@
 // far. Only rank 0 writes; the object on other ranks does nothing.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,5 +22,9 @@ class MetricsLog {
   std::string path_;
   FILE* file_ = nullptr;
 };
+
+// Keeps the records of steps <= `step` (a resumed run rewrites the ones after
+// its checkpoint, so the file reads as one uninterrupted run); atomic.
+void TruncateMetricsLog(const std::string& path, int64_t step);
 
 }  // namespace aif

@@ -15,6 +15,15 @@
 
 namespace aif {
 
+// How the gradients are summed over the ranks. kOverlap (the default) starts
+// each bucket's all-reduce as soon as backward has finished it; the other two
+// exist for benchmarks (benchmarks/scaling): kAfterBackward starts every
+// bucket after backward (the same result, no overlap), kOff skips the
+// all-reduce, so with more than one rank each rank trains its own model and
+// the results are wrong (measuring step time without communication).
+enum class GradientSync { kOverlap, kAfterBackward, kOff };
+GradientSync ParseGradientSync(const std::string& name);  // throws kUsage
+
 struct TrainConfig {
   std::string data;           // dataset file
   std::string run_dir;        // outputs: config.json, metrics.jsonl, model.h5
@@ -43,6 +52,12 @@ struct TrainConfig {
   // Seconds one step may wait for the other ranks before the watchdog stops
   // this rank naming the silent ones (train/rank_watchdog.h); 0: never.
   double comm_timeout = 300;
+  GradientSync gradient_sync = GradientSync::kOverlap;
+  // A Chrome-trace / Perfetto timeline of every rank (train/step_trace.h),
+  // written by rank 0 at the end; empty: none. Step events are kept for the
+  // first trace_steps steps of this run.
+  std::string trace_path;
+  int64_t trace_steps = 200;
   // The checkpoint to continue from (chosen and verified by the caller on
   // every rank), or null for a fresh start.
   std::shared_ptr<const Checkpoint> resume;

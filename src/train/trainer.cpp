@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
 
 #include "comm/gradient_buckets.h"
 #include "comm/replica_check.h"
@@ -16,6 +15,7 @@
 #include "train/batch_tensors.h"
 #include "train/metrics_log.h"
 #include "train/rank_watchdog.h"
+#include "train/step_trace.h"
 #include "train/stop_signal.h"
 #include "train/train_state.h"
 #include "train/validation.h"
@@ -30,20 +30,6 @@ std::string Duration(double s) {
   if (s < 90) return Format("%.0fs", s);
   if (s < 5400) return Format("%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
   return Format("%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
-}
-
-// Keeps the metrics records of steps <= `step` (a resumed run rewrites the
-// ones after its checkpoint, so the file reads as one uninterrupted run).
-void TruncateMetrics(const std::string& path, int64_t step) {
-  if (!PathExists(path)) return;
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    auto rec = nlohmann::json::parse(line, nullptr, false);
-    if (rec.is_discarded() || rec.value("final", false) || rec.value("step", int64_t{0}) > step) continue;
-    kept += line + "\n";
-  }
-  WriteFileAtomic(path, kept);
 }
 
 // Per-step values all-reduced in one message: sums, and flags as counts.
@@ -75,6 +61,8 @@ class Trainer {
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<CheckpointDir> checkpoints_;
   std::unique_ptr<RankWatchdog> watchdog_;
+  StepTrace trace_;  // enabled by --trace
+  int64_t check_every_ = 0;
   BatchTensors batch_;
   Tensor dout_, step_sums_;
   TrainProgress progress_;
@@ -134,7 +122,7 @@ void Trainer::Setup() {
     effective["world_size"] = comm_.size();
     WriteFileAtomic(c_.run_dir + "/config.json", effective.dump(2) + "\n");
     if (c_.resume) {
-      TruncateMetrics(c_.run_dir + "/metrics.jsonl", progress_.step);
+      TruncateMetricsLog(c_.run_dir + "/metrics.jsonl", progress_.step);
     } else {
       RemoveFileIfExists(c_.run_dir + "/metrics.jsonl");  // a run killed before its first checkpoint
     }
@@ -149,6 +137,15 @@ void Trainer::Setup() {
               static_cast<long long>(c_.resume->meta.value("world_size", int64_t{0})));
     }
   }
+  check_every_ = c_.check_every;
+  if (c_.gradient_sync == GradientSync::kOff && comm_.size() > 1) {
+    check_every_ = 0;  // the replicas diverge by design
+    if (root_) {
+      LogWarn("--comm off: gradients are not all-reduced, so each of the %d ranks trains its own model and the "
+              "results are wrong; use it only to time steps without communication (benchmarks)",
+              comm_.size());
+    }
+  }
   metrics_.reset(new MetricsLog(c_.run_dir + "/metrics.jsonl", root_));
   step_sums_ = Tensor::Zeros({kNumStepSums});
   watchdog_.reset(new RankWatchdog(c_.run_dir + "/heartbeats", comm_.rank(), comm_.size(), c_.comm_timeout));
@@ -159,6 +156,9 @@ void Trainer::Step(int64_t step) {
   const float grad_scale = 1.0f / static_cast<float>(c_.batch_size);
   double loss_sum = 0;
   int64_t correct = 0, samples = 0;
+  const bool sync = c_.gradient_sync != GradientSync::kOff;
+  const bool overlap = c_.gradient_sync == GradientSync::kOverlap;
+  trace_.SetStep(step);
   auto t0 = Clock::now();
   for (int64_t micro = 0; micro < c_.micro_batches; ++micro) {
     auto td = Clock::now();
@@ -166,6 +166,7 @@ void Trainer::Step(int64_t step) {
     batch_.Load(b, task_);
     auto tf = Clock::now();
     iv.data += Seconds(td, tf);
+    trace_.Add(StepTrace::kDataWait, td, tf, micro);
     PassContext ctx;
     ctx.seed = c_.seed;
     ctx.step = step;
@@ -182,18 +183,23 @@ void Trainer::Step(int64_t step) {
     samples += b.rows;
     auto tb = Clock::now();
     iv.forward += Seconds(tf, tb);
+    trace_.Add(StepTrace::kForward, tf, tb, micro);
     const bool last = micro + 1 == c_.micro_batches;
-    if (last) buckets_->BeginStep();
+    if (last && sync) buckets_->BeginStep();
     model_->Backward(dout_, ctx, [&](int64_t offset, int64_t count) {
-      if (last) buckets_->MarkReady(offset, count);
+      if (last && overlap) buckets_->MarkReady(offset, count);
     });
-    iv.backward += Seconds(tb, Clock::now());
+    auto te = Clock::now();
+    iv.backward += Seconds(tb, te);
+    trace_.Add(StepTrace::kBackward, tb, te, micro);
     if (last) progress_.cursor = b.next;
   }
   auto tc = Clock::now();
-  buckets_->Finish();
+  if (sync) buckets_->Finish();  // starts the buckets not started yet, waits for all
   auto to = Clock::now();
   iv.comm += Seconds(tc, to);
+  if (sync) trace_.Add(StepTrace::kAllReduceWait, tc, to);
+  if (sync) trace_.AddBuckets(*buckets_);
 
   const double grad_norm = std::sqrt(ops::SquaredNorm(model_->grads()));
   if (c_.clip_norm > 0 && grad_norm > c_.clip_norm) {
@@ -201,7 +207,9 @@ void Trainer::Step(int64_t step) {
   }
   last_lr_ = schedule_.At(step);
   optimizer_->Step(*model_, last_lr_);
-  iv.optimizer += Seconds(to, Clock::now());
+  auto ts = Clock::now();
+  iv.optimizer += Seconds(to, ts);
+  trace_.Add(StepTrace::kOptimizer, to, ts);
 
   // One small all-reduce per step: the loss (and so the NaN check), and the
   // decisions every rank must take together: save now (rank 0's clock),
@@ -213,6 +221,7 @@ void Trainer::Step(int64_t step) {
   sums[kSaveFlag] = root_ && c_.checkpoint_seconds > 0 && Seconds(last_save_, Clock::now()) >= c_.checkpoint_seconds;
   sums[kStopFlag] = StopSignalReceived() != 0;
   comm_.AllReduce(step_sums_, ReduceOp::kSum);
+  trace_.Add(StepTrace::kStepSums, ts, Clock::now());
   const double step_loss = sums[kLoss] / std::max(1.0f, sums[kSamples]);
   if (!std::isfinite(step_loss) || !std::isfinite(grad_norm)) {
     throw Error(ErrorKind::kData,
@@ -227,7 +236,9 @@ void Trainer::Step(int64_t step) {
   iv.samples += static_cast<int64_t>(sums[kSamples]);
   iv.grad_norm += grad_norm;
   iv.steps += 1;
-  iv.wall += Seconds(t0, Clock::now());
+  const auto end = Clock::now();
+  iv.wall += Seconds(t0, end);
+  trace_.Add(StepTrace::kStep, t0, end);
   progress_.step = step + 1;
 }
 
@@ -275,6 +286,7 @@ void Trainer::Log(int64_t step, bool evaluated) {
 }
 
 void Trainer::SaveCheckpoint(int64_t steps_done) {
+  StepTrace::Span span(&trace_, StepTrace::kCheckpoint);
   progress_.elapsed_s = elapsed_before_ + Seconds(start_, Clock::now());
   Checkpoint ck = MakeCheckpoint(c_, *model_, *optimizer_, progress_, reader_->dataset().fingerprint(), comm_.size());
   ck.step = steps_done;
@@ -319,14 +331,19 @@ void Trainer::WriteModel(const SplitMetrics& test) {
 TrainResult Trainer::Run() {
   InstallStopSignalHandlers();
   Setup();
+  if (!c_.trace_path.empty()) trace_ = StepTrace(&comm_, c_.trace_path, progress_.step, c_.trace_steps);
   start_ = interval_start_ = last_save_ = Clock::now();
   for (int64_t step = progress_.step; step < total_steps_; ++step) {
     watchdog_->Enter(step);
     Step(step);
     const bool last_step = step + 1 == total_steps_;
-    if (c_.check_every > 0 && (step + 1) % c_.check_every == 0) CheckReplicasAgree(comm_, model_->params(), step + 1);
+    if (check_every_ > 0 && (step + 1) % check_every_ == 0) {
+      StepTrace::Span span(&trace_, StepTrace::kReplicaCheck);
+      CheckReplicasAgree(comm_, model_->params(), step + 1);
+    }
     bool evaluated = false;
     if (val_reader_ && ((step + 1) % eval_every_ == 0 || last_step)) {
+      StepTrace::Span span(&trace_, StepTrace::kValidation);
       progress_.val = EvaluateSplit(*model_, *val_reader_, comm_, task_);
       evaluated = true;
     }
@@ -340,6 +357,7 @@ TrainResult Trainer::Run() {
     if (stop && !last_step) {
       result_.stop_signal = StopSignalReceived() ? StopSignalReceived() : -1;
       result_.steps = step + 1;
+      trace_.WriteMerged();
       comm_.Barrier();
       return result_;
     }
@@ -353,7 +371,10 @@ TrainResult Trainer::Run() {
   if (reader_->dataset().HasSplit("test")) {
     ShardedReader test_reader(c_.data, HeldOutReaderOptions(ro_, "test", c_.eval_batch_size), comm_.rank(),
                               comm_.size());
-    test = EvaluateSplit(*model_, test_reader, comm_, task_);
+    {
+      StepTrace::Span span(&trace_, StepTrace::kTestEvaluation);
+      test = EvaluateSplit(*model_, test_reader, comm_, task_);
+    }
     result_.test_loss = test.loss;
     result_.test_accuracy = test.accuracy;
     nlohmann::json rec = {{"step", total_steps_}, {"final", true}, {"test_loss", test.loss},
@@ -362,36 +383,12 @@ TrainResult Trainer::Run() {
     metrics_->Append(rec);
   }
   WriteModel(test);
+  trace_.WriteMerged();
   comm_.Barrier();
   return result_;
 }
 
 }  // namespace
-
-void TrainConfig::Validate(int world_size) const {
-  if (data.empty()) ThrowUsage("--data is required (a dataset from 'aif prepare')");
-  if (run_dir.empty()) ThrowUsage("--run-dir is required (where config, metrics and the model go)");
-  if (model_spec.empty()) ThrowUsage("--model is required, e.g. --model 'mlp 784-256-10 relu'");
-  if ((steps > 0) == (epochs > 0)) ThrowUsage("give exactly one of --steps and --epochs (a positive number)");
-  if (batch_size <= 0) ThrowUsage("--batch-size must be > 0");
-  if (micro_batches <= 0 || batch_size % micro_batches != 0) {
-    ThrowUsage("--micro-batches must divide --batch-size (%lld)", static_cast<long long>(batch_size));
-  }
-  if (batch_size / micro_batches < world_size) {
-    ThrowUsage("the global batch (%lld per micro-batch) is smaller than the number of ranks (%d); every rank needs "
-               "at least one sample: raise --batch-size or use fewer ranks",
-               static_cast<long long>(batch_size / micro_batches), world_size);
-  }
-  if (clip_norm < 0) ThrowUsage("--clip-norm must be >= 0");
-  if (log_every <= 0) ThrowUsage("--log-every must be > 0");
-  if (eval_every < 0 || check_every < 0) ThrowUsage("--eval-every and --check-every must be >= 0");
-  if (eval_batch_size < world_size) ThrowUsage("--eval-batch-size must be at least the number of ranks");
-  if (checkpoint_every < 0 || checkpoint_seconds < 0) ThrowUsage("--checkpoint-every and --checkpoint-seconds must be >= 0");
-  if (comm_timeout < 0) ThrowUsage("--comm-timeout must be >= 0 (0: no watchdog)");
-  if (retention.keep_last < 1 || retention.keep_every < 0) ThrowUsage("--keep-last must be >= 1 and --keep-every >= 0");
-  LrSchedule s = schedule;
-  s.Validate();
-}
 
 TrainResult Train(const TrainConfig& config, Communicator& comm) {
   Trainer trainer(config, comm);

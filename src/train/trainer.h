@@ -6,7 +6,8 @@
 // global batch and P ranks follow the trajectory of one (DESIGN.md, promise 3).
 //
 // Outputs in the run directory (rank 0): config.json (the effective
-// configuration), metrics.jsonl (one line per log interval), model.h5.
+// configuration), metrics.jsonl (one line per log interval), model.h5; with
+// config.trace_path, the merged timeline of every rank (train/step_trace.h).
 #pragma once
 
 #include "comm/communicator.h"
