@@ -14,7 +14,7 @@ REF=$(params_sha "$E2E_TMP/ref")
 R="$E2E_TMP/run"
 
 # 0. Checkpoints by wall time alone (no --checkpoint-every).
-AIF_TEST_CHECKPOINT_PAUSE_S=0.3 "$AIF" train "${BASE[@]}" --model "mlp 784-64-10 relu" --steps 2400 \
+AIF_TEST_CHECKPOINT_PAUSE_S=0.3 "$AIF" train "${BASE[@]}" --model "mlp 784-64-10 relu" --steps 6000 \
   --checkpoint-seconds 0.5 --keep-last 100 --run-dir "$E2E_TMP/timed" >/dev/null 2>&1
 n=$(ls "$E2E_TMP/timed/checkpoints" | grep -c '^ckpt-')
 [ "$n" -ge 3 ] || fail "--checkpoint-seconds 0.5 gave $n checkpoints"

@@ -65,14 +65,14 @@ for r in range(ranks):
         lane = sorted((e for e in ar if e["tid"] == tid), key=lambda e: e["ts"])
         assert all(a["ts"] + a["dur"] <= b["ts"] + 1e-3 for a, b in zip(lane, lane[1:])), tid
 # Clocks aligned: no rank leaves a step's loss all-reduce before every rank entered it,
-# so the same step's "step sums" events of all ranks overlap (5 ms slack for a busy VM).
+# so the same step's "step sums" events of all ranks overlap (50 ms slack: on a loaded, oversubscribed VM the barrier that aligns the clocks releases ranks milliseconds apart).
 if ranks > 1:
     sums = collections.defaultdict(list)
     for e in x:
         if e["name"] == "step sums":
             sums[e["args"]["step"]].append(e)
     for s, es in sums.items():
-        assert max(e["ts"] for e in es) <= min(e["ts"] + e["dur"] for e in es) + 5000, (s, es)
+        assert max(e["ts"] for e in es) <= min(e["ts"] + e["dur"] for e in es) + 50000, (s, es)
 PY
 }
 
