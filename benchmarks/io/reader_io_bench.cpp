@@ -266,7 +266,8 @@ int main(int argc, char** argv) {
     return aif::bench::Main(o, mpi, command);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "aif_reader_io_bench: rank %d: %s\n", mpi.rank(), e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    // The other ranks may be inside a collective: only an abort ends them.
+    if (mpi.size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
   }
   return 1;
 }
