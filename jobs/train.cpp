@@ -76,7 +76,7 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .Add<int64_t>("trace-steps", &c.trace_steps, 200, "steps recorded by --trace, from the first step of the run")
       .Add<std::string>("comm", &gradient_sync, "overlap",
                         "for benchmarks: 'after-backward' starts the gradient all-reduce after backward; 'off' skips "
-                        "it (results are wrong with more than one rank)");
+                        "it (results are wrong with more than one rank); 'cycle' takes the three in turn per step");
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
   // Pre-flight, on every rank alike: all of these fail the same way everywhere.

@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
 # Data-parallel scaling of `aif train` on Fashion-MNIST: strong scaling (a
 # fixed global batch split over the ranks) and weak scaling (a fixed batch per
-# rank), each rank count with the gradient all-reduce overlapped with backward
-# (the default), started after backward (--comm after-backward: the all-reduce
-# alone) and skipped (--comm off: the step without communication), repeated
-# and interleaved so the machine's drift hits every variant alike. Every run
+# rank). Every run uses --comm cycle: step by step in turn, the gradient
+# all-reduce overlapped with backward (what training does), started after
+# backward (the all-reduce alone) and skipped (the step without
+# communication), so the three are timed within milliseconds of each other and
+# the VM's drift (its speed varied 2x between runs here) hits all alike; the
+# rank counts and repeats are interleaved for the same reason. Every run
 # writes a --trace timeline; analyze_scaling.py turns them into samples/s,
 # parallel efficiency, the data-wait share and the share of the all-reduce
 # hidden by overlap, checks the scaling model (scaling_model.py) and draws
 # the plot. Reproduction and results: benchmarks/README.md, "Scaling".
 #
-#   benchmarks/scaling/run_scaling.sh [--ranks "1 2 4"] [--steps 200] [--warmup 20] [--repeats 3]
+#   benchmarks/scaling/run_scaling.sh [--ranks "1 2 4"] [--steps 330] [--warmup 30] [--repeats 5]
 #       [--model 'mlp 784-512-256-10 relu'] [--strong-batch 512] [--weak-batch 256] [--bucket-mb 0.5]
 #       [--data FILE.h5] [--work DIR] [--tag NAME] [--results DIR] [--launcher "mpirun --quiet --bind-to none"]
 #       [--no-wait] [-- extra aif train options]
 #
-# Environment: AIF (the binary; default <repo>/build/aif), and for mpirun as
-# root scripts/env.sh is sourced. The launcher gets `-n P` appended, so
-# `--launcher "srun --mpi=pmix --kill-on-bad-exit=1"` runs inside a Slurm
-# allocation (slurm/scaling.sbatch). Results: RESULTS/scaling_TAG.json and
+# Environment: AIF (the binary; default <repo>/build/aif); QUIET_TIMEOUT and
+# QUIET_BUSY_PCT for benchmarks/wait_for_quiet.sh, run before each run unless
+# --no-wait; for mpirun as root scripts/env.sh is sourced. The launcher gets
+# `-n P` appended, so `--launcher "srun --mpi=pmix --kill-on-bad-exit=1"` runs
+# inside a Slurm allocation (slurm/scaling.sbatch). Results: RESULTS/scaling_TAG.json and
 # scaling_TAG.svg; the runs (traces, metrics) stay in WORK/runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-ranks="1 2 4" steps=200 warmup=20 repeats=3 model="mlp 784-512-256-10 relu"
+ranks="1 2 4" steps=330 warmup=30 repeats=5 model="mlp 784-512-256-10 relu"
 strong_batch=512 weak_batch=256 bucket_mb=0.5 data="" work=/tmp/aif-scaling tag=$(hostname -s)
 results=$root/benchmarks/results launcher="mpirun --quiet --bind-to none" wait_quiet=1
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --ranks) ranks=$2; shift ;;
@@ -74,26 +77,26 @@ for rep in $(seq 1 "$repeats"); do
   for mode in strong weak; do
     for p in $ranks; do
       if [ "$mode" = strong ]; then batch=$strong_batch; else batch=$((weak_batch * p)); fi
-      [ "$wait_quiet" -eq 1 ] && [ -x "$root/benchmarks/wait_for_quiet.sh" ] && "$root/benchmarks/wait_for_quiet.sh" >&2
-      for comm in overlap after-backward off; do
-        run=$work/runs/$mode-p$p-$comm-r$rep
-        rm -rf "$run"
-        cmd=($launcher -n "$p" "$AIF" train "${common[@]}" --batch-size "$batch" --comm "$comm" --run-dir "$run"
-          --trace "$run/trace.json")
-        echo "[scaling] $mode p=$p batch=$batch comm=$comm repeat $rep" >&2
-        start=$(date +%s.%N) load_start=$(cut -d' ' -f1 /proc/loadavg)
-        rc=0
-        "${cmd[@]}" >"$work/runs/$mode-p$p-$comm-r$rep.log" 2>&1 || rc=$?
-        wall=$(python3 -c "import sys; print(round($(date +%s.%N) - $start, 3))")
-        if [ "$rc" -ne 0 ]; then
-          echo "run_scaling.sh: run failed (exit $rc): ${cmd[*]}; see $work/runs/$mode-p$p-$comm-r$rep.log" >&2
-          tail -5 "$work/runs/$mode-p$p-$comm-r$rep.log" >&2
-          exit 1
-        fi
-        record mode "$mode" ranks "$p" comm "$comm" repeat "$rep" global_batch "$batch" run_dir "$run" \
-          trace "$run/trace.json" wall_s "$wall" load_start "$load_start" load_end "$(cut -d' ' -f1 /proc/loadavg)" \
-          command "$(printf '%q ' "${cmd[@]}")"
-      done
+      if [ "$wait_quiet" -eq 1 ] && [ -x "$root/benchmarks/wait_for_quiet.sh" ]; then
+        "$root/benchmarks/wait_for_quiet.sh" >&2
+      fi
+      run=$work/runs/$mode-p$p-r$rep
+      rm -rf "$run"
+      cmd=($launcher -n "$p" "$AIF" train "${common[@]}" --batch-size "$batch" --comm cycle --run-dir "$run"
+        --trace "$run/trace.json")
+      echo "[scaling] $mode p=$p batch=$batch repeat $rep" >&2
+      start=$(date +%s.%N) load_start=$(cut -d' ' -f1 /proc/loadavg)
+      rc=0
+      "${cmd[@]}" >"$run.log" 2>&1 || rc=$?
+      wall=$(python3 -c "print(round($(date +%s.%N) - $start, 3))")
+      if [ "$rc" -ne 0 ]; then
+        echo "run_scaling.sh: run failed (exit $rc): ${cmd[*]}; see $run.log" >&2
+        tail -5 "$run.log" >&2
+        exit 1
+      fi
+      record mode "$mode" ranks "$p" comm cycle repeat "$rep" global_batch "$batch" run_dir "$run" \
+        trace "$run/trace.json" wall_s "$wall" load_start "$load_start" load_end "$(cut -d' ' -f1 /proc/loadavg)" \
+        command "$(printf '%q ' "${cmd[@]}")"
     done
   done
 done

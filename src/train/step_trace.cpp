@@ -15,6 +15,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "train/train_config.h"
 
 namespace aif {
 namespace {
@@ -26,7 +27,7 @@ struct KindInfo {
   const char* a1;
 };
 constexpr KindInfo kKindInfo[StepTrace::kNumKinds] = {
-    {"step", "step", nullptr, nullptr},
+    {"step", "step", "comm", nullptr},  // a0: the GradientSync of the step, written by name
     {"data wait", "data", "micro_batch", nullptr},
     {"forward", "compute", "micro_batch", nullptr},
     {"backward", "compute", "micro_batch", nullptr},
@@ -103,7 +104,11 @@ int64_t WriteRank(EventStream& out, int rank, const int64_t* buf) {
     if (r[0] < 0 || r[0] >= StepTrace::kNumKinds) ThrowInternal("trace record of unknown kind %lld", static_cast<long long>(r[0]));
     const KindInfo& k = kKindInfo[r[0]];
     std::string args = Format("\"step\":%lld", static_cast<long long>(r[1]));
-    if (k.a0) args += Format(",\"%s\":%lld", k.a0, static_cast<long long>(r[4]));
+    if (r[0] == StepTrace::kStep) {
+      args += Format(",\"comm\":\"%s\"", GradientSyncName(static_cast<GradientSync>(r[4])));
+    } else if (k.a0) {
+      args += Format(",\"%s\":%lld", k.a0, static_cast<long long>(r[4]));
+    }
     if (k.a1) args += Format(",\"%s\":%lld", k.a1, static_cast<long long>(r[5]));
     out.Emit(Format("{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%s,\"dur\":%s,"
                     "\"args\":{%s}}",
@@ -157,8 +162,9 @@ void StepTrace::Push(Kind kind, Clock::time_point begin, Clock::time_point end, 
   records_.push_back({kind, step_ + 1, Nanos(begin - origin_), Nanos(end - begin), a0, a1});
 }
 
-void StepTrace::AddBuckets(const GradientBuckets& buckets) {
+void StepTrace::AddAllReduce(const GradientBuckets& buckets, Clock::time_point wait_begin, Clock::time_point wait_end) {
   if (!in_window_) return;
+  Push(kAllReduceWait, wait_begin, wait_end, -1, -1);
   for (int k = 0; k < buckets.num_started(); ++k) {
     const GradientBuckets::Timing t = buckets.bucket_timing(k);
     const GradientBuckets::Range r = buckets.bucket_range(k);

@@ -36,7 +36,7 @@ class StepTrace {
   // the "comm" lanes, everything else on "main". Every event's "step" argument
   // is the 1-based step it belongs to, or for the others the steps done.
   enum Kind : int32_t {
-    kStep,           // the whole optimizer step
+    kStep,           // the whole optimizer step (a0: its GradientSync, train_config.h)
     kDataWait,       // blocked on the reader's next batch (a0: micro-batch)
     kForward,        // forward and loss (a0: micro-batch)
     kBackward,       // backward, buckets starting (a0: micro-batch)
@@ -72,9 +72,10 @@ class StepTrace {
     if (kind < kNumStepKinds ? in_window_ : enabled()) Push(kind, begin, end, a0, a1);
   }
 
-  // The current step's bucket all-reduces (after buckets.Finish()), each from
-  // its start to its observed completion.
-  void AddBuckets(const GradientBuckets& buckets);
+  // The current step's wait for the buckets, [wait_begin, wait_end), and
+  // after buckets.Finish() its bucket all-reduces, each from its start to its
+  // observed completion.
+  void AddAllReduce(const GradientBuckets& buckets, Clock::time_point wait_begin, Clock::time_point wait_end);
 
   // Records [construction, destruction) of one event.
   class Span {

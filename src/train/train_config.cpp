@@ -11,14 +11,28 @@ struct SyncName {
   const char* name;
 };
 constexpr SyncName kSyncNames[] = {
-    {GradientSync::kOverlap, "overlap"}, {GradientSync::kAfterBackward, "after-backward"}, {GradientSync::kOff, "off"}};
+    {GradientSync::kOverlap, "overlap"}, {GradientSync::kAfterBackward, "after-backward"}, {GradientSync::kOff, "off"},
+    {GradientSync::kCycle, "cycle"}};
 }  // namespace
 
 GradientSync ParseGradientSync(const std::string& name) {
   for (const SyncName& s : kSyncNames) {
     if (name == s.name) return s.sync;
   }
-  ThrowUsage("--comm must be overlap, after-backward or off, not '%s'", name.c_str());
+  ThrowUsage("--comm must be overlap, after-backward, off or cycle, not '%s'", name.c_str());
+}
+
+const char* GradientSyncName(GradientSync sync) {
+  for (const SyncName& s : kSyncNames) {
+    if (sync == s.sync) return s.name;
+  }
+  return "?";
+}
+
+GradientSync GradientSyncAt(GradientSync sync, int64_t step) {
+  if (sync != GradientSync::kCycle) return sync;
+  static constexpr GradientSync kTurns[] = {GradientSync::kOverlap, GradientSync::kAfterBackward, GradientSync::kOff};
+  return kTurns[step % 3];
 }
 
 void TrainConfig::Validate(int world_size) const {

@@ -16,13 +16,18 @@
 namespace aif {
 
 // How the gradients are summed over the ranks. kOverlap (the default) starts
-// each bucket's all-reduce as soon as backward has finished it; the other two
+// each bucket's all-reduce as soon as backward has finished it; the others
 // exist for benchmarks (benchmarks/scaling): kAfterBackward starts every
 // bucket after backward (the same result, no overlap), kOff skips the
 // all-reduce, so with more than one rank each rank trains its own model and
-// the results are wrong (measuring step time without communication).
-enum class GradientSync { kOverlap, kAfterBackward, kOff };
+// the results are wrong (measuring step time without communication), and
+// kCycle takes overlap, after-backward and off in turn, step by step, so the
+// three are timed under the same conditions (results wrong as with kOff).
+enum class GradientSync { kOverlap, kAfterBackward, kOff, kCycle };
 GradientSync ParseGradientSync(const std::string& name);  // throws kUsage
+const char* GradientSyncName(GradientSync sync);
+// The mode of one step: kCycle's turn, else `sync` itself.
+GradientSync GradientSyncAt(GradientSync sync, int64_t step);
 
 struct TrainConfig {
   std::string data;           // dataset file

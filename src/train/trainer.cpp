@@ -138,12 +138,13 @@ void Trainer::Setup() {
     }
   }
   check_every_ = c_.check_every;
-  if (c_.gradient_sync == GradientSync::kOff && comm_.size() > 1) {
+  const bool skips = c_.gradient_sync == GradientSync::kOff || c_.gradient_sync == GradientSync::kCycle;
+  if (skips && comm_.size() > 1) {
     check_every_ = 0;  // the replicas diverge by design
     if (root_) {
-      LogWarn("--comm off: gradients are not all-reduced, so each of the %d ranks trains its own model and the "
-              "results are wrong; use it only to time steps without communication (benchmarks)",
-              comm_.size());
+      LogWarn("--comm %s: gradients are not all-reduced (in every step, or every third), so each of the %d ranks "
+              "trains its own model and the results are wrong; use it only to time steps (benchmarks)",
+              GradientSyncName(c_.gradient_sync), comm_.size());
     }
   }
   metrics_.reset(new MetricsLog(c_.run_dir + "/metrics.jsonl", root_));
@@ -156,8 +157,9 @@ void Trainer::Step(int64_t step) {
   const float grad_scale = 1.0f / static_cast<float>(c_.batch_size);
   double loss_sum = 0;
   int64_t correct = 0, samples = 0;
-  const bool sync = c_.gradient_sync != GradientSync::kOff;
-  const bool overlap = c_.gradient_sync == GradientSync::kOverlap;
+  const GradientSync mode = GradientSyncAt(c_.gradient_sync, step);
+  const bool sync = mode != GradientSync::kOff;
+  const bool overlap = mode == GradientSync::kOverlap;
   trace_.SetStep(step);
   auto t0 = Clock::now();
   for (int64_t micro = 0; micro < c_.micro_batches; ++micro) {
@@ -198,8 +200,7 @@ void Trainer::Step(int64_t step) {
   if (sync) buckets_->Finish();  // starts the buckets not started yet, waits for all
   auto to = Clock::now();
   iv.comm += Seconds(tc, to);
-  if (sync) trace_.Add(StepTrace::kAllReduceWait, tc, to);
-  if (sync) trace_.AddBuckets(*buckets_);
+  if (sync) trace_.AddAllReduce(*buckets_, tc, to);
 
   const double grad_norm = std::sqrt(ops::SquaredNorm(model_->grads()));
   if (c_.clip_norm > 0 && grad_norm > c_.clip_norm) {
@@ -238,7 +239,7 @@ void Trainer::Step(int64_t step) {
   iv.steps += 1;
   const auto end = Clock::now();
   iv.wall += Seconds(t0, end);
-  trace_.Add(StepTrace::kStep, t0, end);
+  trace_.Add(StepTrace::kStep, t0, end, static_cast<int64_t>(mode));
   progress_.step = step + 1;
 }
 

@@ -11,7 +11,7 @@ RUN=(--data "$D" --model "mlp 784-64-10 relu" --steps 14 --batch-size 64 --log-e
   --checkpoint-every 7 --bucket-mb 0.0625)
 
 # check_trace FILE RANKS STEPS MODE: the trace's structure (MODE: overlap,
-# after-backward or off).
+# after-backward, off or cycle: the three in turn, step by step).
 check_trace() {
   "$PY" - "$@" <<'PY'
 import json, sys, collections
@@ -38,6 +38,9 @@ for r in range(ranks):
     mine = [e for e in x if e["pid"] == r]
     st = {e["args"]["step"]: e for e in mine if e["name"] == "step"}
     assert sorted(st) == list(range(1, steps + 1)), (r, sorted(st))  # bounded by --trace-steps
+    turns = ["overlap", "after-backward", "off"]
+    step_mode = {s: turns[(s - 1) % 3] if mode == "cycle" else mode for s in st}
+    assert all(st[s]["args"]["comm"] == step_mode[s] for s in st), [e["args"] for e in st.values()]
     for e in mine:
         lane = threads[(r, e["tid"])]
         if e["name"] == "all-reduce":
@@ -48,18 +51,17 @@ for r in range(ranks):
             s = st[e["args"]["step"]]  # nested inside its step
             assert s["ts"] <= e["ts"] + 1e-3 and e["ts"] + e["dur"] <= s["ts"] + s["dur"] + 1e-3, (e, s)
     ar = [e for e in mine if e["name"] == "all-reduce"]
-    if mode != "off":
-        per_step = collections.defaultdict(list)
-        for e in ar:
-            per_step[e["args"]["step"]].append(e)
-        assert sorted(per_step) == list(range(1, steps + 1))
-        for s, bs in per_step.items():
-            assert sorted(b["args"]["bucket"] for b in bs) == [0, 1, 2, 3], bs
-            assert sum(b["args"]["bytes"] for b in bs) == 50890 * 4, bs
-            bw = next(e for e in mine if e["name"] == "backward" and e["args"]["step"] == s)
-            first = min(b["ts"] for b in bs)
-            if mode == "after-backward":
-                assert first >= bw["ts"] + bw["dur"] - 1e-3, (first, bw)
+    per_step = collections.defaultdict(list)
+    for e in ar:
+        per_step[e["args"]["step"]].append(e)
+    assert sorted(per_step) == [s for s in st if step_mode[s] != "off"], (mode, sorted(per_step))
+    for s, bs in per_step.items():
+        assert sorted(b["args"]["bucket"] for b in bs) == [0, 1, 2, 3], bs
+        assert sum(b["args"]["bytes"] for b in bs) == 50890 * 4, bs
+        bw = next(e for e in mine if e["name"] == "backward" and e["args"]["step"] == s)
+        first = min(b["ts"] for b in bs)
+        if step_mode[s] == "after-backward":
+            assert first >= bw["ts"] + bw["dur"] - 1e-3, (first, bw)
     # bucket lanes hold properly nested (here: disjoint) slices
     for tid in {e["tid"] for e in ar}:
         lane = sorted((e for e in ar if e["tid"] == tid), key=lambda e: e["ts"])
@@ -89,11 +91,14 @@ run_expect 0 mpirun_quiet -np 2 "$AIF" train "${RUN[@]}" --run-dir "$E2E_TMP/b" 
 check_trace "$E2E_TMP/b.json" 2 14 after-backward || fail "trace of 2 ranks (after-backward)"
 [ "$(params_sha "$E2E_TMP/a")" = "$(params_sha "$E2E_TMP/b")" ] || fail "--comm after-backward changed the result"
 
-# --comm off on 2 ranks: allowed for benchmarks, with one warning line.
+# --comm off (and cycle) on 2 ranks: allowed for benchmarks, with one warning line.
 run_expect 0 mpirun_quiet -np 2 "$AIF" train "${RUN[@]}" --run-dir "$E2E_TMP/c" --trace "$E2E_TMP/c.json" \
   --comm off && expect_err "--comm off: gradients are not all-reduced"
 [ "$(grep -c -- '--comm off' "$E2E_TMP/err")" -eq 1 ] || fail "the --comm off warning is not printed once"
 check_trace "$E2E_TMP/c.json" 2 14 off || fail "trace of 2 ranks (comm off)"
+run_expect 0 mpirun_quiet -np 2 "$AIF" train "${RUN[@]}" --run-dir "$E2E_TMP/cy" --trace "$E2E_TMP/cy.json" \
+  --comm cycle && expect_err "--comm cycle: gradients are not all-reduced"
+check_trace "$E2E_TMP/cy.json" 2 14 cycle || fail "trace of 2 ranks (comm cycle)"
 
 # One rank without MPI: tracing does not change the parameters.
 run_expect 0 "$AIF" train "${RUN[@]}" --run-dir "$E2E_TMP/d" --trace "$E2E_TMP/d.json"
