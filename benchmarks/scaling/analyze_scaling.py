@@ -155,6 +155,15 @@ def analyze(runs, warmup, allreduce_results, least_disturbed=False):
             if p > 1 and allreduce:
                 row["hidden_share"] = 1 - (on - off) / allreduce
                 row["hidden_share_from_wait"] = 1 - row["exposed_wait_ms"] / allreduce
+                # Robust to skew between ranks: the last rank's wait with overlap,
+                # plus what overlap added to backward (the all-reduce's CPU work
+                # and progress polls moved into it), against the last rank's
+                # wait for the all-reduce alone.
+                slower_backward = (median_of(g["overlap"], "phases_ms", "backward") -
+                                   median_of(g["off"], "phases_ms", "backward"))
+                row["backward_slowdown_ms"] = slower_backward
+                row["hidden_share_from_phases"] = 1 - (median_of(g["overlap"], "allreduce_wait_min_ms") +
+                                                       slower_backward) / allreduce
             if p == 1:
                 base = row
             if base:
@@ -240,15 +249,16 @@ unset multiplot
 
 def print_rows(rows):
     print(f"{'mode':6} {'p':>2} {'batch':>6} {'step ms':>8} {'off ms':>7} {'after ms':>8} {'AR ms':>6} "
-          f"{'bench':>6} {'samples/s':>10} {'eff':>6} {'eff off':>7} {'wait':>5} {'hidden':>7}")
+          f"{'bench':>6} {'samples/s':>10} {'eff':>6} {'eff off':>7} {'wait':>5} {'hidden':>7} {'(phases)':>8}")
     for r in rows:
         s = r["step_ms"]
         hidden = f"{100 * r['hidden_share']:6.0f}%" if "hidden_share" in r else f"{'-':>7}"
+        phases = f"{100 * r['hidden_share_from_phases']:7.0f}%" if "hidden_share_from_phases" in r else f"{'-':>8}"
         bench = f"{r['allreduce_bench_ms']:6.2f}" if r.get("allreduce_bench_ms") is not None else f"{'-':>6}"
         print(f"{r['mode']:6} {r['ranks']:2d} {r['global_batch']:6d} {s['overlap']:8.2f} {s['off']:7.2f} "
               f"{s['after-backward']:8.2f} {r['allreduce_ms']:6.2f} {bench} {r['samples_per_s']:10.0f} "
               f"{100 * r['efficiency']:5.1f}% {100 * r['efficiency_comm_off']:6.1f}% "
-              f"{100 * r['data_wait_share']:4.1f}% {hidden}")
+              f"{100 * r['data_wait_share']:4.1f}% {hidden} {phases}")
 
 
 def main():
@@ -288,6 +298,8 @@ def main():
                             "(the last rank to finish backward waits for no other), median: the all-reduces alone",
             "hidden_share": "1 - (step_ms.overlap - step_ms.off) / allreduce_ms",
             "hidden_share_from_wait": "1 - exposed 'all-reduce wait' (overlap) / allreduce_ms",
+            "hidden_share_from_phases": "1 - (the last rank's 'all-reduce wait' with overlap + backward_slowdown_ms)"
+                                        " / allreduce_ms; backward_slowdown_ms = backward (overlap) - backward (off)",
             "data_wait_share": "time blocked on the reader / step time, all ranks",
             "allreduce_bench_ms": "the same buckets timed alone by benchmarks/allreduce (aif-mpi-async), if run"},
         "rows": rows, "rows_least_disturbed": best,
