@@ -92,6 +92,7 @@ nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_pat
   for (int64_t s = 0; s < reader.batches_per_epoch(); ++s) {
     Batch b = reader.Next();
     t.Load(b, task);
+    reader.Recycle(std::move(b));
     Tensor out = loaded.model->Forward(t.features, pass);
     if (task == Task::kClassification) cls.Add(out, t.labels, t.valid);
     else reg.Add(out, t.labels, t.valid);

@@ -1,12 +1,13 @@
 // Where a one-rank reader epoch's time goes: each stage of the reader's
 // producer timed alone, warm page cache, on the reader's own inputs and
-// options. Stages: opening the file; fresh, zero-filled chunk buffers (the
-// reader's chunk cache starts empty); HDF5 reads of every chunk (whole
-// chunks, as the reader reads them); the epoch order (chunk permutation,
-// window shuffles, the sort of every global batch); a fresh, zero-filled
-// Batch per step; uint8/float to float normalisation gathered in the epoch's
-// order, and for reference in file order (the difference is the price of
-// shuffled access).
+// options. Stages: opening the file; the first touch of the chunk cache's
+// slots (data/chunk_arena.h: page faults, huge pages where granted); HDF5
+// reads of every chunk (whole chunks, as the reader reads them); the epoch
+// order (chunk permutation, window shuffles, the sort of every global batch,
+// done twice: for the read-ahead and for the batch); normalisation to float
+// gathered in the epoch's order with the next row prefetched, and for
+// reference in file order (the difference is the price of shuffled access).
+// Batch buffers are not a stage: training recycles them (Recycle()).
 #pragma once
 
 #include <string>

@@ -1,5 +1,7 @@
 #include "data/dataset_file.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 
 #include "core/error.h"
@@ -16,6 +18,7 @@ struct DatasetFile::Handles {
     H5Id features, labels;
   };
   std::vector<SplitHandles> per_split;
+  int fd = -1;  // the file's descriptor under the sec2 driver (read-ahead advice), else -1
   explicit Handles(H5File f) : file(std::move(f)) {}
 };
 
@@ -34,6 +37,44 @@ H5Id OpenUncached(hid_t loc, const std::string& name) {
   return H5Id(H5CheckId(id, ErrorKind::kData, "cannot open dataset '" + name + "'"), H5Dclose);
 }
 
+// The POSIX descriptor HDF5 reads through, when its driver is sec2 (the
+// default for files opened without a file access property list), else -1.
+int PosixDescriptor(hid_t file) {
+  int fd = -1;
+  H5E_BEGIN_TRY {
+    H5Id fapl(H5Fget_access_plist(file), H5Pclose);
+    void* handle = nullptr;
+    if (fapl.valid() && H5Pget_driver(fapl.get()) == H5FD_SEC2 &&
+        H5Fget_vfd_handle(file, fapl.get(), &handle) >= 0 && handle != nullptr) {
+      fd = *static_cast<int*>(handle);
+    }
+  } H5E_END_TRY;
+  return fd;
+}
+
+// Where rows [first, first + rows) of a row-major dataset with `row_bytes`
+// per row lie in the file, as one byte range; false when unknown. A chunked
+// dataset's `first` must start a chunk (the reader's chunks are HDF5's).
+bool RowExtent(hid_t dataset, int64_t first, int64_t rows, int64_t row_bytes, haddr_t* offset, hsize_t* bytes) {
+  H5Id dcpl(H5Dget_create_plist(dataset), H5Pclose);
+  if (!dcpl.valid()) return false;
+  const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout == H5D_CONTIGUOUS) {
+    const haddr_t base = H5Dget_offset(dataset);
+    if (base == HADDR_UNDEF) return false;
+    *offset = base + static_cast<haddr_t>(first * row_bytes);
+    *bytes = static_cast<hsize_t>(rows * row_bytes);
+    return true;
+  }
+  if (layout != H5D_CHUNKED) return false;
+  hsize_t coord[2] = {static_cast<hsize_t>(first), 0};
+  unsigned filter_mask = 0;
+  if (H5Dget_chunk_info_by_coord(dataset, coord, &filter_mask, offset, bytes) < 0 || *offset == HADDR_UNDEF) {
+    return false;
+  }
+  return H5Pget_nfilters(dcpl.get()) == 0;  // a compressed chunk is read and decoded by HDF5 as a whole anyway
+}
+
 }  // namespace
 
 std::unique_ptr<DatasetFile> DatasetFile::Open(const std::string& path) {
@@ -42,6 +83,7 @@ std::unique_ptr<DatasetFile> DatasetFile::Open(const std::string& path) {
   d->path_ = path;
   d->handles_.reset(new Handles(H5File::OpenReadOnly(path)));
   hid_t root = d->handles_->file.id();
+  d->handles_->fd = PosixDescriptor(root);
   const std::string where = "'" + path + "'";
   try {
     if (!H5HasAttr(root, "format") || H5ReadStringAttr(root, "format") != kDatasetFormatName) {
@@ -135,6 +177,30 @@ void DatasetFile::ReadRows(const std::string& split_name, int64_t start, int64_t
   H5ReadRows(h.features.get(), ftype, start, n, features, "features of " + what);
   hid_t ltype = schema_.task == Task::kClassification ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
   H5ReadRows(h.labels.get(), ltype, start, n, labels, "labels of " + what);
+}
+
+void DatasetFile::AdviseChunk(const std::string& split_name, int64_t chunk) const {
+  if (handles_->fd < 0) return;
+  size_t index = 0;
+  while (index < splits_.size() && splits_[index].name != split_name) ++index;
+  if (index == splits_.size()) return;
+  const SplitInfo& info = splits_[index];
+  const int64_t first = chunk * info.chunk_rows;
+  if (chunk < 0 || first >= info.rows) return;
+  const int64_t rows = std::min(info.chunk_rows, info.rows - first);
+  const auto& h = handles_->per_split[index];
+  const int64_t row_bytes = schema_.num_features() * static_cast<int64_t>(FeatureTypeSize(schema_.feature_type));
+  Hdf5Lock lock(Hdf5Mutex());
+  H5E_BEGIN_TRY {  // advice only: a failure is silent
+    for (const auto& [dataset, bytes_per_row] : {std::make_pair(h.features.get(), row_bytes),
+                                                 std::make_pair(h.labels.get(), static_cast<int64_t>(schema_.label_size()))}) {
+      haddr_t offset = 0;
+      hsize_t bytes = 0;
+      if (RowExtent(dataset, first, rows, bytes_per_row, &offset, &bytes)) {
+        posix_fadvise(handles_->fd, static_cast<off_t>(offset), static_cast<off_t>(bytes), POSIX_FADV_WILLNEED);
+      }
+    }
+  } H5E_END_TRY;
 }
 
 std::string DatasetFile::VerifyChecksums() const {

@@ -35,6 +35,13 @@ class DatasetFile {
   // into `features` ([n, F]) and labels (int32 or float32) into `labels`.
   void ReadRows(const std::string& split, int64_t start, int64_t n, void* features, void* labels) const;
 
+  // Read-ahead: asks the kernel to start reading HDF5 chunk `chunk` of a
+  // split (its feature and label rows) into the page cache and returns at
+  // once (posix_fadvise WILLNEED on the chunk's byte ranges in the file). A
+  // no-op where the ranges are unknown (a driver other than sec2, a layout
+  // other than chunked or contiguous, a compressed chunk).
+  void AdviseChunk(const std::string& split, int64_t chunk) const;
+
   // The JSON that `aif inspect` prints. Without `full`, per-feature arrays
   // are summarised (ranges) and long name lists shortened.
   nlohmann::json Describe(bool full) const;

@@ -13,7 +13,9 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "data/chunk_arena.h"
 #include "data/epoch_order.h"
+#include "data/normalize_row.h"
 
 namespace aif {
 
@@ -102,9 +104,15 @@ class ShardedReader::Impl {
     return b;
   }
 
+  void Recycle(Batch&& b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (static_cast<int64_t>(pool_.size()) < kPoolBatches) pool_.push_back(std::move(b));
+  }
+
   void Seek(const ReaderCursor& c) {
     StopThread();
     std::lock_guard<std::mutex> lock(mu_);
+    ahead_epoch_ = -1;  // the producer is stopped: its read-ahead starts again from the new cursor
     queue_.clear();
     error_ = nullptr;
     produce_cursor_ = consumer_cursor_ = Normalize(c);
@@ -137,10 +145,15 @@ class ShardedReader::Impl {
   }
 
  private:
+  // A cached chunk: its rows' features and labels in one arena slot.
   struct Chunk {
-    std::vector<uint8_t> features;
-    std::vector<uint8_t> labels;
+    int64_t slot = -1;
+    const uint8_t* features = nullptr;
+    const uint8_t* labels = nullptr;
   };
+  // Recycled batches kept for the producer; within the memory plan's "the
+  // caller's one" and "the one being built".
+  static constexpr int64_t kPoolBatches = 2;
 
   void SetUpNormalization(const DatasetSchema& schema) {
     if (!opt_.norm_offset.empty() || !opt_.norm_scale.empty()) {
@@ -196,8 +209,11 @@ class ShardedReader::Impl {
     const int64_t avail = opt_.memory_bytes - order_bytes;
     depth_ = std::clamp<int64_t>(avail / 2 / std::max<int64_t>(batch_bytes_, 1) - 2, 1,
                                  std::max<int64_t>(1, opt_.prefetch_batches));
-    const int64_t num_chunks = (N_ + split_.chunk_rows - 1) / split_.chunk_rows;
-    cache_capacity_ = std::clamp<int64_t>((avail - (depth_ + 2) * batch_bytes_) / chunk_bytes_, 1, num_chunks);
+    num_chunks_ = (N_ + split_.chunk_rows - 1) / split_.chunk_rows;
+    cache_capacity_ = std::clamp<int64_t>((avail - (depth_ + 2) * batch_bytes_) / chunk_bytes_, 1, num_chunks_);
+    feature_bytes_ = (static_cast<size_t>(split_.chunk_rows * F_) * FeatureTypeSize(schema.feature_type) + 63) / 64 * 64;
+    arena_.reset(new ChunkArena(cache_capacity_, feature_bytes_ + static_cast<size_t>(split_.chunk_rows) * 4));
+    lookahead_rows_ = std::min(opt_.window_chunks, cache_capacity_) * split_.chunk_rows;
   }
 
   ReaderCursor Normalize(ReaderCursor c) const {
@@ -237,8 +253,15 @@ class ShardedReader::Impl {
         at = produce_cursor_;
       }
       Batch b;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!pool_.empty()) {
+          b = std::move(pool_.back());
+          pool_.pop_back();
+        }
+      }
       try {
-        b = Build(at);
+        Build(at, &b);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu_);
         error_ = std::current_exception();
@@ -261,26 +284,63 @@ class ShardedReader::Impl {
       return it->second.second;
     }
     while (static_cast<int64_t>(cache_.size()) >= cache_capacity_) {
-      cache_.erase(lru_.back());
+      auto victim = cache_.find(lru_.back());
+      arena_->Release(victim->second.second.slot);
+      cache_.erase(victim);
       lru_.pop_back();
     }
     const int64_t first = c * split_.chunk_rows;
     const int64_t n = std::min(split_.chunk_rows, N_ - first);
     Chunk chunk;
-    chunk.features.resize(static_cast<size_t>(n * F_) * FeatureTypeSize(file_->schema().feature_type));
-    chunk.labels.resize(static_cast<size_t>(n) * 4);
-    file_->ReadRows(split_.name, first, n, chunk.features.data(), chunk.labels.data());
+    chunk.slot = arena_->Acquire();
+    AIF_CHECK(chunk.slot >= 0, "reader chunk arena exhausted");
+    uint8_t* features = arena_->data(chunk.slot);
+    uint8_t* labels = features + feature_bytes_;  // after a full chunk's features, 64-byte aligned
+    file_->ReadRows(split_.name, first, n, features, labels);
+    chunk.features = features;
+    chunk.labels = labels;
     chunks_read_++;
-    bytes_read_ += static_cast<int64_t>(chunk.features.size() + chunk.labels.size());
+    bytes_read_ += static_cast<int64_t>(n * F_) * FeatureTypeSize(file_->schema().feature_type) + n * 4;
     lru_.push_front(c);
     auto& slot = cache_[c];
     slot.first = lru_.begin();
-    slot.second = std::move(chunk);
+    slot.second = chunk;
     return slot.second;
   }
 
-  Batch Build(const ReaderCursor& at) {
+  // Read-ahead: advises the kernel to read the chunks this rank's shares of
+  // the batches at positions [at.position, at.position + lookahead_rows_]
+  // touch (the current shuffle window and the start of the next), each once
+  // per epoch unless cached, so the disk reads them while the producer
+  // converts instead of one synchronous read after the other.
+  void ReadAhead(const ReaderCursor& at) {
+    if (ahead_epoch_ != at.epoch || ahead_next_ < at.position) {
+      if (ahead_epoch_ != at.epoch) advised_.assign(static_cast<size_t>(num_chunks_), 0);
+      ahead_epoch_ = at.epoch;
+      ahead_next_ = at.position;
+    }
+    const int64_t last = at.position + lookahead_rows_;
+    for (; ahead_next_ < N_ && ahead_next_ <= last; ahead_next_ += B_) {
+      ahead_ids_.clear();
+      order_->Positions(ahead_next_, std::min(ahead_next_ + B_, N_), &ahead_ids_);
+      std::sort(ahead_ids_.begin(), ahead_ids_.end());
+      const int64_t end = std::min<int64_t>(share_begin_ + share_rows_, static_cast<int64_t>(ahead_ids_.size()));
+      int64_t previous = -1;
+      for (int64_t i = share_begin_; i < end; ++i) {
+        const int64_t c = ahead_ids_[i] / split_.chunk_rows;
+        if (c == previous) continue;
+        previous = c;
+        if (!advised_[c] && cache_.find(c) == cache_.end()) file_->AdviseChunk(split_.name, c);
+        advised_[c] = 1;
+      }
+    }
+  }
+
+  // Fills *b (a fresh or a recycled batch: vectors already of the right
+  // size are not reallocated or cleared, every element is overwritten).
+  void Build(const ReaderCursor& at, Batch* out) {
     if (!order_ || order_->epoch() != at.epoch) order_.reset(new EpochOrder(spec_, at.epoch));
+    ReadAhead(at);
     const int64_t end = std::min(at.position + B_, N_);
     ids_.clear();
     order_->Positions(at.position, end, &ids_);
@@ -296,7 +356,7 @@ class ShardedReader::Impl {
       return a.id != b.id ? a.id < b.id : a.valid > b.valid;
     });
 
-    Batch b;
+    Batch& b = *out;
     b.epoch = at.epoch;
     b.step_in_epoch = at.position / B_;
     b.rows = share_rows_;
@@ -311,28 +371,40 @@ class ShardedReader::Impl {
     else b.targets.resize(share_rows_);
     const bool u8 = file_->schema().feature_type == FeatureType::kUint8;
 
+    const float* offset = offset_.data();
+    const float* scale = scale_.data();
+    const int64_t row_bytes = F_ * static_cast<int64_t>(FeatureTypeSize(file_->schema().feature_type));
+    const Chunk* chunk = nullptr;  // rows come sorted by id: mostly the previous row's chunk
+    int64_t chunk_index = -1;
     for (int64_t i = 0; i < share_rows_; ++i) {
       const Entry& e = entries_[share_begin_ + i];
       const int64_t c = e.id / split_.chunk_rows, row = e.id - c * split_.chunk_rows;
-      const Chunk& chunk = GetChunk(c);
+      if (c != chunk_index) {
+        chunk = &GetChunk(c);
+        chunk_index = c;
+      }
+      if (i + 1 < share_rows_) {  // rows are scattered over the window: fetch the next one while converting
+        const int64_t next = entries_[share_begin_ + i + 1].id - c * split_.chunk_rows;
+        if (next < split_.chunk_rows) {
+          const uint8_t* p = chunk->features + next * row_bytes;
+          for (int64_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off);
+        }
+      }
       float* dst = &b.features[i * F_];
       if (u8) {
-        const uint8_t* src = chunk.features.data() + row * F_;
-        for (int64_t f = 0; f < F_; ++f) dst[f] = (static_cast<float>(src[f]) - offset_[f]) * scale_[f];
+        NormalizeRow(chunk->features + row * F_, offset, scale, F_, dst);
       } else {
-        const float* src = reinterpret_cast<const float*>(chunk.features.data()) + row * F_;
-        for (int64_t f = 0; f < F_; ++f) dst[f] = (src[f] - offset_[f]) * scale_[f];
+        NormalizeRow(reinterpret_cast<const float*>(chunk->features) + row * F_, offset, scale, F_, dst);
       }
       if (classification) {
-        b.class_labels[i] = reinterpret_cast<const int32_t*>(chunk.labels.data())[row];
+        b.class_labels[i] = reinterpret_cast<const int32_t*>(chunk->labels)[row];
       } else {
-        b.targets[i] = reinterpret_cast<const float*>(chunk.labels.data())[row];
+        b.targets[i] = reinterpret_cast<const float*>(chunk->labels)[row];
       }
       b.sample_ids[i] = e.id;
       b.valid[i] = e.valid;
     }
     b.next = Normalize(ReaderCursor{at.epoch, at.position + B_});
-    return b;
   }
 
   struct Entry {
@@ -349,7 +421,9 @@ class ShardedReader::Impl {
   OrderSpec spec_;
   Normalization norm_ = Normalization::kNone;
   std::vector<float> offset_, scale_;
-  int64_t batch_bytes_ = 0, chunk_bytes_ = 0, depth_ = 1, cache_capacity_ = 1;
+  int64_t batch_bytes_ = 0, chunk_bytes_ = 0, depth_ = 1, cache_capacity_ = 1, num_chunks_ = 0;
+  size_t feature_bytes_ = 0;  // a full chunk's features: the labels' offset in its arena slot
+  int64_t lookahead_rows_ = 0;
 
   // Producer-only state.
   std::unique_ptr<EpochOrder> order_;
@@ -357,12 +431,17 @@ class ShardedReader::Impl {
   std::vector<Entry> entries_;
   std::list<int64_t> lru_;
   std::unordered_map<int64_t, std::pair<std::list<int64_t>::iterator, Chunk>> cache_;
+  std::unique_ptr<ChunkArena> arena_;
+  int64_t ahead_epoch_ = -1, ahead_next_ = 0;  // read-ahead: its epoch and next batch position
+  std::vector<int64_t> ahead_ids_;
+  std::vector<uint8_t> advised_;  // per chunk: advised this epoch
   std::atomic<int64_t> chunks_read_{0}, cache_hits_{0}, bytes_read_{0};
 
   // Shared between the producer and the consumer, under mu_.
   mutable std::mutex mu_;
   std::condition_variable ready_cv_, space_cv_;
   std::deque<Batch> queue_;
+  std::vector<Batch> pool_;  // recycled batches
   std::exception_ptr error_;
   bool stop_ = false;
   ReaderCursor produce_cursor_, consumer_cursor_;
@@ -374,6 +453,7 @@ ShardedReader::ShardedReader(const std::string& path, const ReaderOptions& optio
     : impl_(new Impl(path, options, rank, world_size)) {}
 ShardedReader::~ShardedReader() = default;
 Batch ShardedReader::Next() { return impl_->Next(); }
+void ShardedReader::Recycle(Batch&& batch) { impl_->Recycle(std::move(batch)); }
 void ShardedReader::Seek(const ReaderCursor& cursor) { impl_->Seek(cursor); }
 ReaderCursor ShardedReader::cursor() const { return impl_->cursor(); }
 int64_t ShardedReader::batches_per_epoch() const { return impl_->batches_per_epoch(); }

@@ -26,7 +26,10 @@
 //
 // Memory. Prefetched batches plus the chunk cache stay within
 // `memory_bytes`, whatever the dataset size: the reader only ever holds whole
-// chunks it reads with one contiguous HDF5 read each.
+// chunks it reads with one contiguous HDF5 read each, into recycled slots of
+// one mapping (data/chunk_arena.h). Read-ahead asks the kernel for the
+// chunks of the current shuffle window and the next before they are needed
+// (posix_fadvise), so disk reads overlap the conversion.
 #pragma once
 
 #include <cstdint>
@@ -109,6 +112,9 @@ class ShardedReader {
   // The next batch of this rank; blocks until the prefetcher has it. Errors
   // from the prefetch thread are rethrown here.
   Batch Next();
+  // Optional: gives a used batch's buffers back, so the next batches are
+  // built in them instead of in fresh, zero-filled allocations.
+  void Recycle(Batch&& batch);
   // Continue from `cursor` (from Batch::next or a checkpoint).
   void Seek(const ReaderCursor& cursor);
   // Where Next() continues.

@@ -195,6 +195,7 @@ void Trainer::Step(int64_t step) {
     iv.backward += Seconds(tb, te);
     trace_.Add(StepTrace::kBackward, tb, te, micro);
     if (last) progress_.cursor = b.next;
+    reader_->Recycle(std::move(b));
   }
   auto tc = Clock::now();
   if (sync) buckets_->Finish();  // starts the buckets not started yet, waits for all

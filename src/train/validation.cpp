@@ -25,6 +25,7 @@ SplitMetrics EvaluateSplit(Model& model, ShardedReader& reader, Communicator& co
       loss += ops::MeanSquaredError(out, t.labels, t.valid, 0.0f, grad_sink);
     }
     for (uint8_t v : b.valid) samples += v;
+    reader.Recycle(std::move(b));
   }
   double global_loss = comm.AllReduceScalar(loss, ReduceOp::kSum);
   int64_t global_correct = comm.AllReduceInt(correct, ReduceOp::kSum);

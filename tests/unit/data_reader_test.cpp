@@ -7,7 +7,10 @@
 #include <set>
 
 #include "core/error.h"
+#include "data/chunk_arena.h"
+#include "data/dataset_file.h"
 #include "data/epoch_order.h"
+#include "data/normalize_row.h"
 #include "data/sharded_reader.h"
 #include "support/test_util.h"
 
@@ -145,6 +148,98 @@ TEST_F(ReaderTest, Normalisation) {
     for (int64_t i = 0; i < sb.rows; ++i, ++n) sum += sb.features[i * 3];
   }
   EXPECT_NEAR(sum / n, 0.0, 0.05);
+}
+
+// Batches built in recycled buffers, with a chunk cache of two slots that
+// are evicted and reused all the time, equal those built fresh, over epochs
+// and a padded remainder, on 1 and 3 ranks.
+TEST_F(ReaderTest, RecycledBuffersAndReusedChunkSlotsGiveTheSameBatches) {
+  testing::SyntheticSpec u8 = spec_;
+  u8.type = FeatureType::kUint8;
+  testing::WriteSyntheticDataset(dir_.File("u8.h5"), u8);
+  for (const std::string& path : {path_, dir_.File("u8.h5")}) {
+    for (int P : {1, 3}) {
+      ReaderOptions o = opt_;
+      o.remainder = Remainder::kPad;
+      o.normalization = Normalization::kAuto;
+      o.prefetch_batches = 1;
+      // The smallest memory bound the reader accepts: a cache of one or two chunks.
+      for (o.memory_bytes = 4096;; o.memory_bytes += 512) {
+        try {
+          ShardedReader probe(path, o, 0, P);
+          break;
+        } catch (const Error&) {
+        }
+      }
+      for (int r = 0; r < P; ++r) {
+        ShardedReader fresh(path, o, r, P), recycled(path, o, r, P);
+        ASSERT_LE(recycled.cache_chunks(), 2);
+        for (int64_t s = 0; s < 2 * recycled.batches_per_epoch() + 3; ++s) {
+          Batch a = fresh.Next(), b = recycled.Next();
+          ASSERT_EQ(a.features, b.features) << path << " P=" << P << " rank " << r << " step " << s;
+          ASSERT_EQ(a.class_labels, b.class_labels);
+          ASSERT_EQ(a.sample_ids, b.sample_ids);
+          ASSERT_EQ(a.valid, b.valid);
+          ASSERT_EQ(a.next, b.next);
+          recycled.Recycle(std::move(b));
+        }
+        EXPECT_GT(recycled.stats().chunks_read, (spec_.train_rows + 36) / 37) << "the small cache never evicted";
+      }
+    }
+  }
+}
+
+TEST(ChunkArenaTest, SlotsAreDistinctAlignedAndRecycled) {
+  ChunkArena arena(3, 100);
+  EXPECT_EQ(arena.slot_bytes(), 128u);  // rounded up to cache lines
+  int64_t a = arena.Acquire(), b = arena.Acquire(), c = arena.Acquire();
+  EXPECT_EQ(arena.Acquire(), -1);  // exhausted
+  std::set<int64_t> slots{a, b, c};
+  EXPECT_EQ(slots, (std::set<int64_t>{0, 1, 2}));
+  for (int64_t s : slots) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(arena.data(s)) % 64, 0u);
+    std::fill(arena.data(s), arena.data(s) + 100, static_cast<uint8_t>(s + 1));
+  }
+  for (int64_t s : slots) EXPECT_EQ(arena.data(s)[99], s + 1);  // no overlap
+  arena.Release(b);
+  EXPECT_EQ(arena.free_slots(), 1);
+  EXPECT_EQ(arena.Acquire(), b);
+}
+
+TEST(NormalizeRowTest, EveryCpuVersionGivesTheScalarFormulasBits) {
+  for (int64_t n : {1, 7, 16, 17, 63, 64, 65, 784, 1001}) {
+    std::vector<uint8_t> u8(n);
+    std::vector<float> f32(n), offset(n), scale(n), out(n);
+    for (int64_t i = 0; i < n; ++i) {
+      u8[i] = static_cast<uint8_t>((i * 37 + 11) % 256);
+      f32[i] = static_cast<float>(i) * 0.37f - 100.0f;
+      offset[i] = static_cast<float>(i % 5) * 0.1f;
+      scale[i] = 1.0f / static_cast<float>(3 + i % 11);
+    }
+    NormalizeRow(u8.data(), offset.data(), scale.data(), n, out.data());
+    for (int64_t i = 0; i < n; ++i) {
+      volatile float want = (static_cast<float>(u8[i]) - offset[i]) * scale[i];
+      ASSERT_EQ(out[i], want) << "u8, n=" << n << " i=" << i;
+    }
+    NormalizeRow(f32.data(), offset.data(), scale.data(), n, out.data());
+    for (int64_t i = 0; i < n; ++i) {
+      volatile float want = (f32[i] - offset[i]) * scale[i];
+      ASSERT_EQ(out[i], want) << "f32, n=" << n << " i=" << i;
+    }
+  }
+}
+
+TEST_F(ReaderTest, ReadAheadAdviceIsHarmlessForAnyChunk) {
+  std::unique_ptr<DatasetFile> f = DatasetFile::Open(path_);
+  for (int64_t c : {int64_t{-1}, int64_t{0}, int64_t{5}, int64_t{27}, int64_t{28}, int64_t{1} << 40}) {
+    EXPECT_NO_THROW(f->AdviseChunk("train", c)) << c;
+  }
+  EXPECT_NO_THROW(f->AdviseChunk("no-such-split", 0));
+  std::vector<float> features(37 * 3);
+  std::vector<int32_t> labels(37);
+  f->ReadRows("train", 37, 37, features.data(), labels.data());  // reads still work
+  EXPECT_EQ(features[0], 37.0f);
+  EXPECT_EQ(labels[0], 37 % 7);
 }
 
 TEST_F(ReaderTest, ImpossibleRequestsAreUsageErrors) {
