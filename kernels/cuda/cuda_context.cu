@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tensor/compute_stream.h"
 
 namespace aif {
 namespace ops {
@@ -41,7 +42,7 @@ bool SyncAfterLaunch() {
 
 }  // namespace
 
-cudaStream_t CurrentStream() { return nullptr; }
+cudaStream_t CurrentStream() { return ComputeStream(); }
 
 cublasHandle_t CublasHandle() {
   DeviceState& state = CurrentDeviceState();

@@ -19,9 +19,10 @@ namespace aif {
 namespace ops {
 namespace cuda {
 
-// The stream ops launch on. For now the legacy default stream, which orders
-// kernels after and before tensor/'s synchronous copies (cudaMemcpy); a
-// per-thread setter arrives with the prefetch and all-reduce streams.
+// The stream ops launch on: tensor's compute stream (tensor/compute_stream.h),
+// for now the legacy default stream, which orders kernels after and before
+// tensor/'s synchronous copies (cudaMemcpy) and the caching allocator's reuse
+// of freed blocks; comm/'s NCCL stream is ordered against it with events.
 cudaStream_t CurrentStream();
 
 // This thread's cuBLAS handle for the current device, bound to CurrentStream().

@@ -1,8 +1,10 @@
 // The Communicator: the collectives data-parallel training needs, behind one
 // interface with interchangeable backends (Aluminum's idea): Local (one rank,
-// no MPI), Mpi (MPI_COMM_WORLD duplicated), and Nccl (issue 6). Tensors are
-// f32, i32 or i64 (an average only of f32) and, for Local and Mpi, on the
-// CPU. All calls are collective: every rank calls them in the same order.
+// no MPI), Mpi (MPI_COMM_WORLD duplicated), and Nccl (nccl_communicator.h,
+// CUDA builds only: CUDA tensors over NCCL, host tensors over a host
+// communicator). Tensors are f32, i32 or i64 (an average only of f32) and,
+// for Local and Mpi, on the CPU. All calls are collective: every rank calls
+// them in the same order.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,7 @@
 namespace aif {
 
 enum class DeviceType { kCpu, kCuda };
+const char* DeviceName(DeviceType device);  // "cpu", "cuda"
 
 struct CudaProbe {
   bool built = false;   // compiled with the CUDA backend

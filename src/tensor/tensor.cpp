@@ -148,7 +148,7 @@ void Tensor::SetZero() const {
 
 std::string Tensor::Describe() const {
   return Format("%s%s on %s", DTypeName(dtype_), ShapeString(shape_).c_str(),
-                device() == DeviceType::kCpu ? "cpu" : "cuda");
+                DeviceName(device()));
 }
 
 }  // namespace aif

@@ -22,7 +22,8 @@ int64_t NumElements(const Shape& shape);
 std::string ShapeString(const Shape& shape);  // "[256, 784]"
 
 // Raw device memory. CPU memory is 64-byte aligned; CUDA memory comes from
-// cudaMalloc (a caching allocator arrives with the CUDA backend).
+// the current device's caching allocator (caching_allocator.h), so freeing it
+// is cheap and reuse is ordered on the compute stream (compute_stream.h).
 class Storage {
  public:
   Storage(size_t bytes, DeviceType device);
@@ -95,5 +96,7 @@ void DeviceFree(void* ptr);
 enum class CopyKind { kHostToDevice, kDeviceToHost, kDeviceToDevice };
 void DeviceCopy(void* dst, const void* src, size_t bytes, CopyKind kind);
 void DeviceMemset(void* dst, int value, size_t bytes);
+// Waits for all work queued on the current device (benchmarks, tests).
+void DeviceSynchronize();
 
 }  // namespace aif

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "checkpoint/checkpoint_dir.h"
+#include "tensor/device.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 
@@ -30,6 +31,7 @@ const char* GradientSyncName(GradientSync sync);
 GradientSync GradientSyncAt(GradientSync sync, int64_t step);
 
 struct TrainConfig {
+  DeviceType device = DeviceType::kCpu;  // resolved from --device (train/device_option.h)
   std::string data;           // dataset file
   std::string run_dir;        // outputs: config.json, metrics.jsonl, model.h5
   std::string model_spec;     // nn/model_spec.h

@@ -97,7 +97,7 @@ void Trainer::Setup() {
   // The model, identical on every rank: built from the seed, then rank 0's
   // copy broadcast; or every rank loads the same checkpoint.
   const int64_t outputs = task_ == Task::kClassification ? schema.num_classes() : 1;
-  model_ = Model::Build(c_.model_spec, schema.sample_shape, outputs);
+  model_ = Model::Build(c_.model_spec, schema.sample_shape, outputs, c_.device);
   model_->Initialize(c_.seed);
   comm_.Broadcast(model_->params(), 0);
   optimizer_ = Optimizer::Create(c_.optimizer, *model_);
@@ -126,8 +126,9 @@ void Trainer::Setup() {
     } else {
       RemoveFileIfExists(c_.run_dir + "/metrics.jsonl");  // a run killed before its first checkpoint
     }
-    LogInfo("model '%s' on %d rank(s), global batch %lld (%lld per rank), %lld steps (%lld per epoch)\n%s",
-            c_.model_spec.c_str(), comm_.size(), static_cast<long long>(c_.batch_size),
+    LogInfo("model '%s' on %d rank(s) (%s, %s), global batch %lld (%lld per rank), %lld steps (%lld per epoch)\n%s",
+            c_.model_spec.c_str(), comm_.size(), DeviceName(c_.device), comm_.backend().c_str(),
+            static_cast<long long>(c_.batch_size),
             static_cast<long long>(reader_->local_batch_rows() * c_.micro_batches),
             static_cast<long long>(total_steps_), static_cast<long long>(steps_per_epoch_), model_->Summary().c_str());
     if (c_.resume) {
@@ -165,7 +166,7 @@ void Trainer::Step(int64_t step) {
   for (int64_t micro = 0; micro < c_.micro_batches; ++micro) {
     auto td = Clock::now();
     Batch b = reader_->Next();
-    batch_.Load(b, task_);
+    batch_.Load(b, task_, c_.device);
     auto tf = Clock::now();
     iv.data += Seconds(td, tf);
     trace_.Add(StepTrace::kDataWait, td, tf, micro);
@@ -175,7 +176,7 @@ void Trainer::Step(int64_t step) {
     ctx.sample_ids = batch_.sample_ids;
     ctx.accumulate = micro > 0;
     Tensor out = model_->Forward(batch_.features, ctx);
-    if (!dout_.defined() || dout_.shape() != out.shape()) dout_ = Tensor::Empty(out.shape());
+    if (!dout_.defined() || dout_.shape() != out.shape()) dout_ = Tensor::Empty(out.shape(), DType::kF32, out.device());
     if (task_ == Task::kClassification) {
       correct += ops::CountCorrect(out, batch_.labels, batch_.valid);
       loss_sum += ops::SoftmaxCrossEntropy(out, batch_.labels, batch_.valid, grad_scale, dout_);

@@ -67,4 +67,19 @@ run_expect 4 "$AIF" train --data "$E2E_TMP/none.h5" --run-dir "$E2E_TMP/x" --mod
 # A diverging run stops with the step named, on every rank, once.
 run_expect 3 mpirun_quiet -np 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/nan" --model "mlp 784-64-10" \
   --steps 50 --lr 1e30 --momentum 0 && expect_err "at step" && expect_one_error_line
+# --device: auto says what it chose; cuda without a usable GPU is a usage
+# error that says why (on a machine with a GPU, tests/gpu covers the GPU).
+TINY=(--data "$D" --model "mlp 784-16-10" --steps 2 --batch-size 64)
+run_expect 0 "$AIF" train "${TINY[@]}" --run-dir "$E2E_TMP/dev" --device auto || finish
+if grep -q "device cpu (--device auto)" "$E2E_TMP/out" "$E2E_TMP/err"; then
+  run_expect 2 "$AIF" train "${TINY[@]}" --run-dir "$E2E_TMP/dev2" --device cuda &&
+    expect_err "--device cuda:" && expect_err "use --device cpu"
+  [ -e "$E2E_TMP/dev2/model.h5" ] && fail "--device cuda without a GPU wrote a model"
+  run_expect 2 mpirun_quiet -np 2 "$AIF" train "${TINY[@]}" --run-dir "$E2E_TMP/dev3" --device cuda &&
+    expect_err "use --device cpu"
+else
+  grep -q "device cuda (--device auto)" "$E2E_TMP/out" "$E2E_TMP/err" || fail "--device auto did not say what it chose"
+fi
+run_expect 2 "$AIF" train "${TINY[@]}" --run-dir "$E2E_TMP/dev4" --device tpu && expect_err "--device must be auto, cpu or cuda"
+
 finish
