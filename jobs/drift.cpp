@@ -14,11 +14,13 @@
 #include "data/dataset_file.h"
 #include "data/sharded_reader.h"
 #include "jobs/job.h"
+#include "jobs/job_device.h"
 #include "jobs/store_selection.h"
 #include "monitor/csv_labels.h"
 #include "monitor/drift_collector.h"
 #include "monitor/drift_report.h"
 #include "nn/model_file.h"
+#include "train/device_option.h"
 
 namespace aif {
 namespace {
@@ -70,6 +72,8 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       .Add<double>("drift-share", &t.drift_share, t.drift_share, "the data set drifts when this share of features does")
       .Add<double>("mean-shift", &t.mean_shift, t.mean_shift,
                    "regression: predictions or targets drift when their mean moves this many reference stds");
+  std::string device = "auto";
+  AddDeviceOption(&options, &device);
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
   LoadedModel loaded;
@@ -104,8 +108,12 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       CheckDatasetFits(schema, dataset->schema(), data_path);
       fingerprint = dataset->fingerprint();
     }
-    collector = std::make_unique<DriftCollector>(loaded.meta, loaded.model.get(), !csv || csv_labels.present);
+    ParseDeviceRequest(device);
   });
+  std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
+  const DeviceType on = SetUpJobDevice(ctx, *comm, device);
+  if (on != DeviceType::kCpu) loaded.model = loaded.model->CopyTo(on);
+  collector = std::make_unique<DriftCollector>(loaded.meta, loaded.model.get(), !csv || csv_labels.present);
 
   const auto start = std::chrono::steady_clock::now();
   const DatasetSchema& schema = loaded.meta.schema;
@@ -131,7 +139,6 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
                      cls ? nullptr : b.targets.data());
     }
   }
-  std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
   collector->Reduce(*comm);
   const DriftResult result = collector->Finish(t);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

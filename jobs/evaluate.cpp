@@ -5,12 +5,13 @@
 #include "core/strings.h"
 #include "eval/report_writer.h"
 #include "jobs/job.h"
+#include "jobs/job_device.h"
 #include "jobs/model_evaluation.h"
 
 namespace aif {
 
 int EvaluateMain(int argc, char** argv, JobContext& ctx) {
-  std::string model_path, data_path, split, out_dir, metrics_path;
+  std::string model_path, data_path, split, out_dir, metrics_path, device = "auto";
   int64_t batch_size = 1000;
   JobOptions options("evaluate", "aif evaluate --model MODEL.h5|CHECKPOINT.h5 --data DATASET.h5 --out DIR [options]",
                      "Evaluates a model on one split of a dataset, sharded over the ranks it runs on, and writes\n"
@@ -23,6 +24,7 @@ int EvaluateMain(int argc, char** argv, JobContext& ctx) {
       .AddOptional<std::string>("metrics", &metrics_path,
                                 "metrics.jsonl for the learning curves (default: beside the model, when there)")
       .Add<int64_t>("batch-size", &batch_size, 1000, "global batch size");
+  AddDeviceOption(&options, &device);
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
   RunCollectively(ctx, [&] {
@@ -30,7 +32,7 @@ int EvaluateMain(int argc, char** argv, JobContext& ctx) {
       ThrowUsage("--model, --data and --out are required");
     }
   });
-  nlohmann::json report = EvaluateModel(ctx, model_path, data_path, split, batch_size);
+  nlohmann::json report = EvaluateModel(ctx, model_path, data_path, split, batch_size, device);
   if (ctx.is_root()) {
     report["lineage"] = JobLineage(ctx, options);
     if (metrics_path.empty()) metrics_path = ParentDirectory(model_path) + "/metrics.jsonl";

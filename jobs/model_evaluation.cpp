@@ -13,6 +13,7 @@
 #include "data/sharded_reader.h"
 #include "eval/metrics.h"
 #include "eval/report_writer.h"
+#include "jobs/job_device.h"
 #include "nn/model_file.h"
 #include "train/batch_tensors.h"
 
@@ -62,7 +63,7 @@ void CheckSchemaMatches(const DatasetSchema& model, const DatasetSchema& data, c
 }  // namespace
 
 nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
-                             const std::string& split, int64_t batch_size) {
+                             const std::string& split, int64_t batch_size, const std::string& device_request) {
   std::unique_ptr<DatasetFile> dataset;
   LoadedModel loaded;
   RunCollectively(ctx, [&] {
@@ -83,6 +84,10 @@ nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_pat
   }
   ShardedReader reader(data_path, ro, ctx.rank, ctx.world_size);
   std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
+  if (device_request != "cpu") {
+    const DeviceType device = SetUpJobDevice(ctx, *comm, device_request);
+    if (device != DeviceType::kCpu) loaded.model = loaded.model->CopyTo(device);
+  }
   const Task task = dataset->schema().task;
   ClassificationMetrics cls(dataset->schema().class_names);
   RegressionMetrics reg;
@@ -93,7 +98,7 @@ nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_pat
     Batch b = reader.Next();
     t.Load(b, task);
     reader.Recycle(std::move(b));
-    Tensor out = loaded.model->Forward(t.features, pass);
+    Tensor out = loaded.model->ForwardToHost(t.features, pass);
     if (task == Task::kClassification) cls.Add(out, t.labels, t.valid);
     else reg.Add(out, t.labels, t.valid);
   }

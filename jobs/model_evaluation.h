@@ -2,7 +2,8 @@
 // on one split of a dataset, sharded over the job's ranks. Collective: every
 // rank calls it and every rank gets the same report (format "aif.report",
 // docs/formats.md) except "lineage", which the caller adds. Errors (missing
-// split, schema mismatch) are collective.
+// split, schema mismatch) are collective. `device_request` is --device
+// (jobs/job_device.h); "cpu" skips the device set-up.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,6 @@
 namespace aif {
 
 nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
-                             const std::string& split, int64_t batch_size);
+                             const std::string& split, int64_t batch_size, const std::string& device_request = "cpu");
 
 }  // namespace aif

@@ -18,9 +18,11 @@
 #include "data/dataset_file.h"
 #include "data/sharded_reader.h"
 #include "jobs/job.h"
+#include "jobs/job_device.h"
 #include "jobs/store_selection.h"
 #include "kernels/ops.h"
 #include "nn/model_file.h"
+#include "train/device_option.h"
 
 namespace aif {
 namespace {
@@ -35,7 +37,7 @@ void ScoreRows(Model& model, const Tensor& x, const std::vector<int64_t>& ids, c
                Task task, Scores* out) {
   PassContext pass;
   pass.training = false;
-  Tensor y = model.Forward(x, pass);
+  Tensor y = model.ForwardToHost(x, pass);
   const int64_t width = y.dim(1);
   Tensor probs = y;
   if (task == Task::kClassification) {
@@ -155,6 +157,8 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
       .Add<std::string>("split", &split, "test", "the split to score, for a dataset")
       .AddOptional<std::string>("out", &out_path, "output file, .csv or .h5; required")
       .Add<int64_t>("batch-size", &batch_size, 1000, "rows per forward pass (per rank)");
+  std::string device = "auto";
+  AddDeviceOption(&options, &device);
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
   LoadedModel loaded;
@@ -181,7 +185,11 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
                   ShapeString(schema.sample_shape).c_str(), ShapeString(dataset->schema().sample_shape).c_str());
       }
     }
+    ParseDeviceRequest(device);
   });
+  std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
+  const DeviceType on = SetUpJobDevice(ctx, *comm, device);
+  if (on != DeviceType::kCpu) loaded.model = loaded.model->CopyTo(on);
 
   const DatasetSchema& schema = loaded.meta.schema;
   const int64_t F = schema.num_features();
@@ -216,7 +224,6 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
       ScoreRows(*loaded.model, x, b.sample_ids, b.valid, schema.task, &mine);
     }
   }
-  std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
   RunCollectively(ctx, [&] {
     if (ctx.world_size > 1 && !mine.ids.empty() && mine.ids.back() >= (int64_t{1} << 24)) {
       ThrowUsage("more than 16,777,216 rows: score them on one rank, or split the input");

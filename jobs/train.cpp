@@ -11,6 +11,7 @@
 #include "jobs/job.h"
 #include "nn/model.h"
 #include "checkpoint/checkpoint_dir.h"
+#include "jobs/job_device.h"
 #include "train/device_option.h"
 #include "train/stop_signal.h"
 #include "train/trainer.h"
@@ -78,24 +79,20 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .AddOptional<std::string>("trace", &c.trace_path,
                                 "write a Chrome-trace/Perfetto timeline of every rank's steps to this JSON file")
       .Add<int64_t>("trace-steps", &c.trace_steps, 200, "steps recorded by --trace, from the first step of the run")
-      .Add<std::string>("device", &device, "auto",
-                        "auto (CUDA when a usable GPU is present, else the CPU), cpu or cuda; with cuda each rank "
-                        "takes the GPU of its local rank and gradients are all-reduced with NCCL")
       .Add<std::string>("comm", &gradient_sync, "overlap",
                         "for benchmarks: 'after-backward' starts the gradient all-reduce after backward; 'off' skips "
                         "it (results are wrong with more than one rank); 'cycle' takes the three in turn per step");
+  AddDeviceOption(&options, &device);  // on CUDA, gradients are all-reduced with NCCL
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
   // Pre-flight, on every rank alike: all of these fail the same way everywhere.
-  DeviceDecision decision;
   RunCollectively(ctx, [&] {
     if (seed < 0) ThrowUsage("--seed must be >= 0");
     c.seed = static_cast<uint64_t>(seed);
     c.schedule.base_lr = lr;
     c.bucket_bytes = static_cast<int64_t>(bucket_mb * 1048576.0);
     c.gradient_sync = ParseGradientSync(gradient_sync);
-    decision = ResolveDevice(ParseDeviceRequest(device), ProbeCuda());
-    c.device = decision.device;
+    ParseDeviceRequest(device);
     auto bytes = ParseBytes(reader_memory);
     if (!bytes) ThrowUsage("--reader-memory: '%s' is not a size (e.g. 256M, 1G)", reader_memory.c_str());
     c.reader_memory = static_cast<int64_t>(*bytes);
@@ -124,26 +121,10 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
   c.lineage = JobLineage(ctx, options);
 
   std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
-  // Every rank on the same device type (--device auto on a mix of nodes with
-  // and without GPUs would otherwise pair NCCL with MPI and hang).
-  const int64_t on_gpus = comm->AllReduceInt(c.device == DeviceType::kCuda ? 1 : 0, ReduceOp::kSum);
-  if (on_gpus != 0 && on_gpus != comm->size()) {
-    throw Error(ErrorKind::kUsage,
-                Format("--device %s: %lld of %d ranks found a usable GPU (rank %d: %s); give every rank a GPU or "
-                       "use --device cpu",
-                       device.c_str(), static_cast<long long>(on_gpus), comm->size(), comm->rank(),
-                       decision.explanation.c_str()),
-                /*collective=*/true);
-  }
-  if (ctx.is_root()) LogInfo("%s", decision.explanation.c_str());
+  c.device = SetUpJobDevice(ctx, *comm, device);
   if (c.device == DeviceType::kCuda) {
 #if defined(AIF_WITH_CUDA)
-    GpuChoice gpu;
-    RunCollectively(ctx, [&] { gpu = BindRankToGpu(); });
-    if (ctx.is_root() || ctx.world_size <= 8) LogInfo("rank %d: %s", comm->rank(), gpu.explanation.c_str());
     comm = MakeNcclCommunicator(std::move(comm), NcclOptions{c.comm_timeout});  // its watchdog: --comm-timeout
-#else
-    ThrowInternal("--device cuda resolved in a build without CUDA");
 #endif
   }
   TrainResult r = Train(c, *comm);

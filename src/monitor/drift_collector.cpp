@@ -59,7 +59,7 @@ void DriftCollector::Predict(const float* raw, int64_t n, const uint8_t* valid) 
   }
   PassContext pass;
   pass.training = false;
-  Tensor y = model_->Forward(input_, pass);
+  Tensor y = model_->ForwardToHost(input_, pass);
   const int64_t width = y.dim(1);
   const float* out = y.data<float>();
   for (int64_t i = 0; i < n; ++i) {

@@ -142,6 +142,17 @@ std::string Model::Summary() const {
   return out;
 }
 
+std::unique_ptr<Model> Model::CopyTo(DeviceType device) const {
+  std::unique_ptr<Model> m = Build(spec_, input_shape_, outputs_, device);
+  m->params_.CopyFrom(params_);
+  return m;
+}
+
+Tensor Model::ForwardToHost(const Tensor& x, const PassContext& ctx) {
+  Tensor y = Forward(x.device() == device_ ? x : x.To(device_), ctx);
+  return y.device() == DeviceType::kCpu ? y : y.To(DeviceType::kCpu);
+}
+
 Tensor Model::Forward(const Tensor& x, const PassContext& ctx) {
   Shape want = {x.dim(0)};
   want.insert(want.end(), input_shape_.begin(), input_shape_.end());

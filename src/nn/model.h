@@ -52,6 +52,11 @@ class Model {
 
   // x: [N, input_shape...] normalised features. Returns [N, outputs].
   Tensor Forward(const Tensor& x, const PassContext& ctx);
+  // For scoring: x on any device is copied to the model's, and the output
+  // comes back on the host (the jobs' metrics and writers read it there).
+  Tensor ForwardToHost(const Tensor& x, const PassContext& ctx);
+  // The same model (spec, shapes, parameters) on `device`.
+  std::unique_ptr<Model> CopyTo(DeviceType device) const;
   // Called with each layer's parameter range as soon as its gradients are final.
   using GradientsReady = std::function<void(int64_t offset, int64_t count)>;
   void Backward(const Tensor& doutput, const PassContext& ctx, const GradientsReady& ready);

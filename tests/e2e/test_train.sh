@@ -77,6 +77,14 @@ if grep -q "device cpu (--device auto)" "$E2E_TMP/out" "$E2E_TMP/err"; then
   [ -e "$E2E_TMP/dev2/model.h5" ] && fail "--device cuda without a GPU wrote a model"
   run_expect 2 mpirun_quiet -np 2 "$AIF" train "${TINY[@]}" --run-dir "$E2E_TMP/dev3" --device cuda &&
     expect_err "use --device cpu"
+  # The scoring jobs take --device too, with the same error.
+  M="$E2E_TMP/dev/model.h5"
+  run_expect 2 "$AIF" evaluate --model "$M" --data "$D" --out "$E2E_TMP/ev" --device cuda && expect_err "use --device cpu"
+  run_expect 2 "$AIF" predict --model "$M" --data "$D" --out "$E2E_TMP/p.csv" --device cuda && expect_err "use --device cpu"
+  run_expect 2 "$AIF" drift --model "$M" --data "$D" --out "$E2E_TMP/dr" --device cuda && expect_err "use --device cpu"
+  [ -e "$E2E_TMP/p.csv" ] && fail "predict --device cuda without a GPU wrote predictions"
+  run_expect 0 mpirun_quiet -np 2 "$AIF" evaluate --model "$M" --data "$D" --out "$E2E_TMP/ev" --device auto &&
+    expect_out "device cpu (--device auto)"
 else
   grep -q "device cuda (--device auto)" "$E2E_TMP/out" "$E2E_TMP/err" || fail "--device auto did not say what it chose"
 fi
