@@ -8,6 +8,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace aif {
@@ -46,6 +49,25 @@ inline double MaxOverRanks(double x) { return MaxOverRanks(std::vector<double>{x
 inline double SumOverRanks(double x) {
   MPI_Allreduce(MPI_IN_PLACE, &x, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   return x;
+}
+
+// The end of a benchmark's main(): with an option error, rank 0 prints it
+// and the usage line and the result is 2; else run() is the result, and an
+// exception is printed by the rank that threw it and, with more than one
+// rank, aborts the job (the others may be inside a collective).
+inline int RunOrUsage(const MpiSession& mpi, const char* program, const std::string& error, const char* usage,
+                      const std::function<int()>& run) {
+  if (!error.empty()) {
+    if (mpi.rank() == 0) std::fprintf(stderr, "%s: %s\nusage: %s %s\n", program, error.c_str(), program, usage);
+    return 2;
+  }
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: rank %d: %s\n", program, mpi.rank(), e.what());
+    if (mpi.size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  return 1;
 }
 
 }  // namespace bench

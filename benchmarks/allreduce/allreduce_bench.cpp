@@ -348,19 +348,8 @@ int main(int argc, char** argv) {
   if (error.empty() && (o.min_bytes < 4 || o.min_bytes > o.max_bytes)) error = "need 4 <= --min-bytes <= --max-bytes";
   if (error.empty() && o.max_bytes / 4 > INT_MAX) error = "--max-bytes must stay below 8 GiB (MPI counts are int)";
   if (error.empty() && (o.iters < 1 || o.warmup < 1 || o.budget_s <= 0)) error = "--iters, --warmup and --budget-s must be positive";
-  if (!error.empty()) {
-    if (mpi.rank() == 0) {
-      std::fprintf(stderr, "aif_allreduce_bench: %s\nusage: aif_allreduce_bench [--min-bytes 8] [--max-bytes 1G] "
-                   "[--iters 20] [--warmup 5] [--budget-s 10] [--json FILE] [--require-target]\n", error.c_str());
-    }
-    return 2;
-  }
-  try {
-    return aif::bench::Main(o, mpi, command);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "aif_allreduce_bench: rank %d: %s\n", mpi.rank(), e.what());
-    // The other ranks may be inside a collective: only an abort ends them.
-    if (mpi.size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  return 1;
+  return aif::bench::RunOrUsage(mpi, "aif_allreduce_bench", error,
+                                "[--min-bytes 8] [--max-bytes 1G] [--iters 20] [--warmup 5] [--budget-s 10] "
+                                "[--json FILE] [--require-target]",
+                                [&] { return aif::bench::Main(o, mpi, command); });
 }

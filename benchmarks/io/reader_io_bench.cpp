@@ -254,20 +254,8 @@ int main(int argc, char** argv) {
   for (const std::string& c : o.caches) {
     if (error.empty() && c != "cold" && c != "warm") error = "--cache takes cold, warm or cold,warm; got '" + c + "'";
   }
-  if (!error.empty()) {
-    if (mpi.rank() == 0) {
-      std::fprintf(stderr, "aif_reader_io_bench: %s\nusage: aif_reader_io_bench --data FILE [--split train] "
-                   "[--batch 256] [--repeats 9] [--block-mib 4] [--cache cold,warm] [--stages] [--json FILE] "
-                   "[--require-target]\n", error.c_str());
-    }
-    return 2;
-  }
-  try {
-    return aif::bench::Main(o, mpi, command);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "aif_reader_io_bench: rank %d: %s\n", mpi.rank(), e.what());
-    // The other ranks may be inside a collective: only an abort ends them.
-    if (mpi.size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  return 1;
+  return aif::bench::RunOrUsage(mpi, "aif_reader_io_bench", error,
+                                "--data FILE [--split train] [--batch 256] [--repeats 9] [--block-mib 4] "
+                                "[--cache cold,warm] [--stages] [--json FILE] [--require-target]",
+                                [&] { return aif::bench::Main(o, mpi, command); });
 }

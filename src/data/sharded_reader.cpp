@@ -151,9 +151,10 @@ class ShardedReader::Impl {
     const uint8_t* features = nullptr;
     const uint8_t* labels = nullptr;
   };
-  // Recycled batches kept for the producer; within the memory plan's "the
-  // caller's one" and "the one being built".
-  static constexpr int64_t kPoolBatches = 2;
+  // Recycled batches kept for the producer. One is enough for a caller that
+  // recycles each batch before asking for the next, and keeps the memory
+  // plan: queued + the one being built (taken from the pool) + the caller's.
+  static constexpr int64_t kPoolBatches = 1;
 
   void SetUpNormalization(const DatasetSchema& schema) {
     if (!opt_.norm_offset.empty() || !opt_.norm_scale.empty()) {

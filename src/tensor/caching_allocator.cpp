@@ -45,9 +45,14 @@ void* CachingAllocator::TakeCached(size_t rounded) {
   const size_t size = it->first;
   cached_.erase(it);
   stats_.cached_bytes -= size;
+  MarkInUse(ptr, size);
+  return ptr;
+}
+
+void CachingAllocator::MarkInUse(void* ptr, size_t size) {
   in_use_.emplace(ptr, size);
   stats_.in_use_bytes += size;
-  return ptr;
+  if (stats_.in_use_bytes > stats_.peak_in_use_bytes) stats_.peak_in_use_bytes = stats_.in_use_bytes;
 }
 
 void* CachingAllocator::Allocate(size_t bytes) {
@@ -77,10 +82,8 @@ void* CachingAllocator::Allocate(size_t bytes) {
                  had_cache ? " (its cache was released and the request retried)" : "");
     }
     ++stats_.raw_allocations;
-    in_use_.emplace(ptr, rounded);
-    stats_.in_use_bytes += rounded;
+    MarkInUse(ptr, rounded);
   }
-  if (stats_.in_use_bytes > stats_.peak_in_use_bytes) stats_.peak_in_use_bytes = stats_.in_use_bytes;
   return ptr;
 }
 

@@ -89,6 +89,7 @@ class CachingAllocator {
 
  private:
   void* TakeCached(size_t rounded);  // nullptr when no cached block fits
+  void MarkInUse(void* ptr, size_t size);  // and the peak
   void EmptyCacheLocked();
 
   mutable std::mutex mu_;
