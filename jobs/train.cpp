@@ -26,6 +26,7 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
   int64_t seed = 0;
   double lr = 0.1, bucket_mb = 25;
   std::string reader_memory = "256M", resume = "auto", gradient_sync = "overlap", device = "auto";
+  std::string precision = "fp32";
   JobOptions options("train", "aif train --data DATASET.h5 --run-dir RUN --model SPEC (--steps N | --epochs N) [options]",
                      "Trains a model data-parallel over the ranks it is launched with (mpirun -np N, or srun\n"
                      "--mpi=pmix). --batch-size is the global batch; each rank takes its share, gradients\n"
@@ -82,6 +83,9 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .Add<std::string>("comm", &gradient_sync, "overlap",
                         "for benchmarks: 'after-backward' starts the gradient all-reduce after backward; 'off' skips "
                         "it (results are wrong with more than one rank); 'cycle' takes the three in turn per step");
+  options.Add<std::string>("precision", &precision, "fp32",
+                           "fp32, or bf16: mixed precision, the linear layers' GEMMs take bf16 operands and sum in "
+                           "fp32 (tensor cores on GPUs; emulated on CPUs), weights and optimizer state stay fp32");
   AddDeviceOption(&options, &device);  // on CUDA, gradients are all-reduced with NCCL
   if (!ParseJobOptions(ctx, &options, argc, argv)) return 0;
 
@@ -92,6 +96,7 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
     c.schedule.base_lr = lr;
     c.bucket_bytes = static_cast<int64_t>(bucket_mb * 1048576.0);
     c.gradient_sync = ParseGradientSync(gradient_sync);
+    c.precision = ParsePrecision(precision);
     ParseDeviceRequest(device);
     auto bytes = ParseBytes(reader_memory);
     if (!bytes) ThrowUsage("--reader-memory: '%s' is not a size (e.g. 256M, 1G)", reader_memory.c_str());

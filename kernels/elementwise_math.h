@@ -1,6 +1,6 @@
 // The per-element formulas both backends compute, written once: activations
 // and their derivatives, the dropout keep test, a row of the squared error,
-// and the SGD and AdamW steps.
+// the SGD and AdamW steps, and max pooling's window scan.
 // Under nvcc they are __host__ __device__; for the host compiler they are
 // always-inline, so the CPU loops that call them still vectorise. The CPU is
 // built with -ffp-contract=off and kernels/cuda/ with --fmad=false, so a
@@ -143,6 +143,27 @@ AIF_ELEMENT_FN void AdamWStep(float& param, float g, float& m, float& v, const A
   v = v_i;
   const float denom = SqrtOf(v_i) / s.bias_correction2_sqrt + s.eps;
   param = param * s.decay - s.step_size * (m_i / denom);
+}
+
+// Max pooling's window scan: the largest of the kernel x kernel window with
+// top-left corner (h0, w0) of a plane `width` wide, scanned row by row; the
+// first maximum wins and NaN wins over numbers. *index is h * width + w.
+AIF_ELEMENT_FN float MaxOfWindow(const float* plane, int64_t width, int64_t h0, int64_t w0, int64_t kernel,
+                                 int64_t* index) {
+  int64_t best_index = h0 * width + w0;
+  float best = plane[best_index];
+  for (int64_t i = 0; i < kernel; ++i) {
+    const float* row = plane + (h0 + i) * width;
+    for (int64_t j = 0; j < kernel; ++j) {
+      const float v = row[w0 + j];
+      if (v > best || (v != v && best == best)) {
+        best = v;
+        best_index = (h0 + i) * width + w0 + j;
+      }
+    }
+  }
+  *index = best_index;
+  return best;
 }
 
 }  // namespace ops

@@ -73,8 +73,8 @@ bool FitsBlasInt(std::initializer_list<int64_t> sizes);
 // without the CUDA backend, CUDA operands are RequireCpu's usage error.
 bool OnCuda(const OpCheck& check);
 
-// For ops with no CUDA implementation yet (convolution, pooling): CUDA
-// operands are a usage error, so a GPU run fails with advice, not a crash.
+// CUDA operands are a usage error naming the op, so a GPU run fails with
+// advice, not a crash. OnCuda's answer in a build without the CUDA backend.
 void RequireCpu(const OpCheck& check);
 
 }  // namespace ops

@@ -17,8 +17,9 @@ namespace ops {
 void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, const Tensor& c, float alpha,
             float beta) {
   OpCheck check("Matmul", {{"a", a}, {"b", b}, {"c", c}});
-  check.Type(a, DType::kF32);
-  check.Type(b, DType::kF32);
+  const bool bf16 = a.dtype() == DType::kBF16;
+  check.Type(a, bf16 ? DType::kBF16 : DType::kF32);
+  check.Type(b, a.dtype());
   check.Require(a.rank() == 2 && b.rank() == 2, "a and b must be 2-D");
   const int64_t m = transpose_a ? a.dim(1) : a.dim(0), k = transpose_a ? a.dim(0) : a.dim(1);
   const int64_t k_of_b = transpose_b ? b.dim(1) : b.dim(0), n = transpose_b ? b.dim(0) : b.dim(1);
@@ -42,8 +43,13 @@ void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b
     }
     return;
   }
-  AIF_DISPATCH(check, Gemm, transpose_a, transpose_b, m, n, k, alpha, a.data<float>(), a.dim(1), b.data<float>(),
-               b.dim(1), beta, c.data<float>(), n);
+  if (bf16) {
+    AIF_DISPATCH(check, GemmBF16, transpose_a, transpose_b, m, n, k, alpha, a.data<uint16_t>(), a.dim(1),
+                 b.data<uint16_t>(), b.dim(1), beta, c.data<float>(), n);
+  } else {
+    AIF_DISPATCH(check, Gemm, transpose_a, transpose_b, m, n, k, alpha, a.data<float>(), a.dim(1), b.data<float>(),
+                 b.dim(1), beta, c.data<float>(), n);
+  }
 }
 
 // ---- Bias and activations --------------------------------------------------

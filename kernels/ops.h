@@ -2,9 +2,10 @@
 // the device of its tensors (all operands of one call live on one device).
 // The CPU implementation (kernels/cpu/) is the reference: plain loops the
 // compiler vectorises, and OpenBLAS for GEMM. The CUDA implementation
-// (kernels/cuda/, docs/cuda.md) covers every op but convolution and pooling
-// and is tested against it (tests/gpu/). Ops that return a value wait for
-// the device; the CUDA backend keeps small reduction scratch of its own.
+// (kernels/cuda/, docs/cuda.md: custom kernels, cuBLAS for GEMM, cuDNN for
+// convolution) covers every op and is tested against it (tests/gpu/). Ops
+// that return a value wait for the device; the CUDA backend keeps scratch of
+// its own (reduction slots, cuDNN's workspace).
 //
 // Conventions: tensors are dense row-major f32 unless stated; outputs are
 // passed as pre-allocated tensors (ops never allocate behind the caller's
@@ -22,6 +23,9 @@ namespace ops {
 
 // ---- GEMM ------------------------------------------------------------------
 // c = alpha * op(a) @ op(b) + beta * c, with op(x) = x or x^T. All 2-D.
+// a and b are both f32, or both bf16 (mixed precision: exact products,
+// f32 sums); c is f32. The CPU widens bf16 operands into per-thread scratch
+// that grows to the largest operand seen.
 void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, const Tensor& c,
             float alpha = 1.0f, float beta = 0.0f);
 
@@ -59,8 +63,12 @@ struct Conv2dParams {
 int64_t ConvOutputSize(int64_t in, int64_t k, int64_t stride, int64_t padding);
 // Scratch the CPU implementation needs (im2col of one image), in f32
 // elements; 0 for a 1x1, stride-1, unpadded convolution (the workspace may
-// then be undefined).
-int64_t Conv2dWorkspaceElements(const Shape& x, const Shape& w, const Conv2dParams& p);
+// then be undefined), and 0 for kCuda: cuDNN's workspace is the CUDA
+// backend's own, and CUDA calls ignore the workspace operand (any size, or
+// undefined).
+int64_t Conv2dWorkspaceElements(const Shape& x, const Shape& w, const Conv2dParams& p,
+                                DeviceType device = DeviceType::kCpu);
+// Cross-correlation (no kernel flip, as PyTorch's Conv2d).
 // x [N, C, H, W], w [K, C, R, S], bias [K] (may be undefined), y [N, K, P, Q].
 void Conv2dForward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, const Tensor& y,
                    const Tensor& workspace);
@@ -72,7 +80,11 @@ void Conv2dBackward(const Tensor& x, const Tensor& w, const Tensor& dy, const Co
 // holds the index of the winner within its input plane (h * W + w); the
 // first maximum wins and NaN wins over numbers. No padding.
 void MaxPool2dForward(const Tensor& x, int64_t kernel, int64_t stride, const Tensor& y, const Tensor& argmax);
-void MaxPool2dBackward(const Tensor& dy, const Tensor& argmax, const Tensor& dx);
+// dx = the sum of dy over the windows each input won (zero elsewhere), with
+// the forward's kernel and stride (dy [N, C, P, Q], dx [N, C, H, W]). An
+// argmax outside its plane is an internal error on the CPU; CUDA reads only
+// the windows covering each input, so an index outside its window is ignored.
+void MaxPool2dBackward(const Tensor& dy, const Tensor& argmax, int64_t kernel, int64_t stride, const Tensor& dx);
 
 // ---- Losses and metrics ----------------------------------------------------
 // Rows with valid[r] == 0 (u8 [N]; undefined = all valid) contribute nothing.

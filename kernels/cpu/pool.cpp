@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/elementwise_math.h"
 
 namespace aif {
 namespace ops {
@@ -20,20 +21,8 @@ void MaxPool2dForward(const PoolGeometry& g, const float* x, float* y, int32_t* 
     int32_t* ap = argmax + plane * out_plane;
     for (int64_t p = 0; p < g.p; ++p) {
       for (int64_t q = 0; q < g.q; ++q) {
-        const int64_t h0 = p * g.stride, w0 = q * g.stride;
-        int64_t best_index = h0 * g.w + w0;
-        float best = xp[best_index];
-        for (int64_t i = 0; i < g.kernel; ++i) {
-          const float* row = xp + (h0 + i) * g.w;
-          for (int64_t j = 0; j < g.kernel; ++j) {
-            const float v = row[w0 + j];
-            if (v > best || (v != v && best == best)) {
-              best = v;
-              best_index = (h0 + i) * g.w + w0 + j;
-            }
-          }
-        }
-        yp[p * g.q + q] = best;
+        int64_t best_index = 0;
+        yp[p * g.q + q] = MaxOfWindow(xp, g.w, p * g.stride, q * g.stride, g.kernel, &best_index);
         ap[p * g.q + q] = static_cast<int32_t>(best_index);
       }
     }

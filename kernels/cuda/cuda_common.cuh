@@ -51,14 +51,16 @@ __device__ __forceinline__ int64_t GlobalWarp() {
 }
 __device__ __forceinline__ int64_t WarpCount() { return static_cast<int64_t>(gridDim.x) * kWarpsPerBlock; }
 
-// A grid-stride walk over a [rows, cols] array (cols >= 1) that keeps the
-// row and column of flat index i without a 64-bit division per element.
+// A strided walk over a [rows, cols] array (cols >= 1) that keeps the row
+// and column of flat index i without a 64-bit division per element: by
+// default the grid-stride walk (from GlobalThread() by ThreadCount()).
 struct RowColCursor {
   int64_t i, r, j;
   int64_t cols, step, step_r, step_j;
-  __device__ RowColCursor(int64_t cols_)
-      : i(GlobalThread()), r(i / cols_), j(i % cols_), cols(cols_), step(ThreadCount()), step_r(step / cols_),
-        step_j(step % cols_) {}
+  __device__ explicit RowColCursor(int64_t cols_) : RowColCursor(cols_, GlobalThread(), ThreadCount()) {}
+  __device__ RowColCursor(int64_t cols_, int64_t start, int64_t step_)
+      : i(start), r(start / cols_), j(start % cols_), cols(cols_), step(step_), step_r(step_ / cols_),
+        step_j(step_ % cols_) {}
   __device__ void Next() {
     i += step;
     r += step_r;
@@ -82,18 +84,28 @@ __device__ __forceinline__ float WarpAllMax(float v) {
   return v;
 }
 
-// Every thread of a kThreads-thread block calls this once with its value;
-// the block's sum, in a fixed order, goes to partials[blockIdx.x].
-__device__ __forceinline__ void BlockSumToPartial(double v, double* partials) {
+// Every thread of a kThreads-thread block calls this with its value; thread
+// 0 gets the block's sum, in a fixed order (the others get 0). The block may
+// call it again at once: it waits until every thread has passed the shared
+// sums before it returns.
+__device__ __forceinline__ double BlockSum(double v) {
   __shared__ double warp_sums[kWarpsPerBlock];
   v = WarpAllSum(v);
   if (Lane() == 0) warp_sums[threadIdx.x / kWarpSize] = v;
   __syncthreads();
+  double sum = 0.0;
   if (threadIdx.x == 0) {
-    double sum = 0.0;
     for (int w = 0; w < kWarpsPerBlock; ++w) sum += warp_sums[w];
-    partials[blockIdx.x] = sum;
   }
+  __syncthreads();
+  return sum;
+}
+
+// Every thread of a kThreads-thread block calls this once with its value;
+// the block's sum, in a fixed order, goes to partials[blockIdx.x].
+__device__ __forceinline__ void BlockSumToPartial(double v, double* partials) {
+  const double sum = BlockSum(v);
+  if (threadIdx.x == 0) partials[blockIdx.x] = sum;
 }
 
 // Runs a reduction: launch(slots) starts a kernel of `blocks` blocks that

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "tensor/compute_stream.h"
+#include "tensor/tensor.h"
 
 namespace aif {
 namespace ops {
@@ -16,6 +17,9 @@ namespace {
 
 struct DeviceState {
   cublasHandle_t cublas = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  void* cudnn_workspace = nullptr;  // from DeviceAlloc
+  size_t cudnn_workspace_bytes = 0;
   ReduceSlots* slots = nullptr;       // device
   ReduceSlots* host_slots = nullptr;  // pinned host memory, the copy's target
   float* column_scratch = nullptr;
@@ -53,6 +57,25 @@ cublasHandle_t CublasHandle() {
   }
   AIF_CUBLAS_CHECK(cublasSetStream(state.cublas, CurrentStream()));
   return state.cublas;
+}
+
+cudnnHandle_t CudnnHandle() {
+  DeviceState& state = CurrentDeviceState();
+  if (!state.cudnn) AIF_CUDNN_CHECK(cudnnCreate(&state.cudnn));
+  AIF_CUDNN_CHECK(cudnnSetStream(state.cudnn, CurrentStream()));
+  return state.cudnn;
+}
+
+void* CudnnWorkspace(size_t bytes) {
+  DeviceState& state = CurrentDeviceState();
+  if (bytes > state.cudnn_workspace_bytes) {
+    DeviceFree(state.cudnn_workspace);  // to the cache; the work queued on it runs first (stream order)
+    state.cudnn_workspace = nullptr;
+    state.cudnn_workspace_bytes = 0;
+    state.cudnn_workspace = DeviceAlloc(bytes);
+    state.cudnn_workspace_bytes = bytes;
+  }
+  return state.cudnn_workspace;
 }
 
 ReduceSlots* DeviceReduceSlots() {
@@ -96,6 +119,14 @@ void CublasCheck(cublasStatus_t status, const char* call, const char* file, int 
   if (status == CUBLAS_STATUS_SUCCESS) return;
   ThrowInternal("%s:%d: %s failed: %s (%s)", file, line, call, cublasGetStatusString(status),
                 cublasGetStatusName(status));
+}
+
+void CudnnCheck(cudnnStatus_t status, const char* call, const char* file, int line) {
+  if (status == CUDNN_STATUS_SUCCESS) return;
+  char detail[512] = "";
+  cudnnGetLastErrorString(detail, sizeof(detail));
+  ThrowInternal("%s:%d: %s failed: %s%s%s", file, line, call, cudnnGetErrorString(status), *detail ? ": " : "",
+                detail);
 }
 
 void CheckLaunch(const char* kernel, const char* file, int line) {

@@ -1,16 +1,19 @@
 // What the kernels of kernels/cuda/ share, per host thread and per device,
-// created on first use: the stream every op launches on, a cuBLAS handle, and
-// small device scratch for reductions. Per thread, because a reduction's
-// partial sums travel back to the host after the kernel and two threads must
-// not share them; per device, because handles and memory belong to one.
-// Everything is kept until the process ends (one handle and ~4 MiB per thread
-// and device): destroying it from thread-exit hooks would race the CUDA
-// runtime's own teardown at exit. Only .cu files include this header.
+// created on first use: the stream every op launches on, cuBLAS and cuDNN
+// handles, small device scratch for reductions and cuDNN's workspace. Per
+// thread, because a reduction's partial sums travel back to the host after
+// the kernel and two threads must not share them; per device, because
+// handles and memory belong to one. Everything is kept until the process
+// ends (two handles, ~4 MiB and the largest cuDNN workspace asked for, per
+// thread and device): destroying it from thread-exit hooks would race the
+// CUDA runtime's own teardown at exit. Only .cu files include this header.
 #pragma once
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "tensor/cuda_check.h"
@@ -27,6 +30,17 @@ cudaStream_t CurrentStream();
 
 // This thread's cuBLAS handle for the current device, bound to CurrentStream().
 cublasHandle_t CublasHandle();
+
+// This thread's cuDNN handle for the current device, bound to CurrentStream().
+cudnnHandle_t CudnnHandle();
+
+// This thread's cuDNN workspace on the current device, at least `bytes` long
+// (null for 0). It grows when a call needs more and never shrinks, through
+// tensor/'s caching allocator (DeviceAlloc): the block it outgrows goes back
+// to the allocator's cache, which is safe because cuDNN runs on
+// CurrentStream(), the stream that orders the allocator's reuse. Calls that
+// fit the current size allocate nothing.
+void* CudnnWorkspace(size_t bytes);
 
 // Results a reduction kernel hands back: one partial sum per block, summed on
 // the host in block order (deterministic: the grid size depends only on the
@@ -55,6 +69,11 @@ float* ColumnScratch();
 // Throws aif::Error (kInternal) naming the call, file and line if a cuBLAS call failed.
 void CublasCheck(cublasStatus_t status, const char* call, const char* file, int line);
 #define AIF_CUBLAS_CHECK(call) ::aif::ops::cuda::CublasCheck((call), #call, __FILE__, __LINE__)
+
+// Throws aif::Error (kInternal) naming the call, file and line, cuDNN's status
+// and its last error message if a cuDNN call failed.
+void CudnnCheck(cudnnStatus_t status, const char* call, const char* file, int line);
+#define AIF_CUDNN_CHECK(call) ::aif::ops::cuda::CudnnCheck((call), #call, __FILE__, __LINE__)
 
 // After a kernel launch: throws if the launch failed. With AIF_CUDA_SYNC=1 in
 // the environment it also waits for the kernel, so an asynchronous fault is

@@ -32,6 +32,10 @@ struct PassContext {
   int64_t step = 0;        // optimizer step (dropout stream)
   Tensor sample_ids;       // i64 [N]: global sample index of each row
   bool accumulate = false; // add into parameter gradients (micro-batches after the first)
+  // Operand type of the linear layers' GEMMs: kF32, or kBF16 for mixed
+  // precision (inputs and weights rounded to bf16, products summed in f32;
+  // parameters, gradients, activations and optimizer state stay f32).
+  DType gemm_dtype = DType::kF32;
 };
 
 class Layer {

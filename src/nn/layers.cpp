@@ -62,10 +62,22 @@ void WeightBiasLayer::Bind(const std::vector<Tensor>& params, const std::vector<
   db_ = grads[1];
 }
 
-Tensor LinearLayer::Forward(const Tensor& x, const PassContext&) {
+// Rounds `src` to bf16 into `buffer` (allocated on first use) and returns it.
+Tensor& LinearLayer::RoundedToBF16(const Tensor& src, Tensor& buffer) {
+  Tensor& out = Ensure(buffer, src.shape(), DType::kBF16, src.device());
+  ops::CastF32ToBF16(src, out);
+  return out;
+}
+
+Tensor LinearLayer::Forward(const Tensor& x, const PassContext& ctx) {
   x_ = x;
+  bf16_ = ctx.gemm_dtype == DType::kBF16;
   Tensor& y = Ensure(y_, {x.dim(0), out_}, DType::kF32, x.device());
-  ops::Matmul(x, false, w_, true, y);
+  if (bf16_) {
+    ops::Matmul(RoundedToBF16(x, x16_), false, RoundedToBF16(w_, w16_), true, y);
+  } else {
+    ops::Matmul(x, false, w_, true, y);
+  }
   Tensor pre = act_ == ops::Activation::kGelu ? Ensure(pre_, y.shape(), DType::kF32, x.device()) : Tensor();
   ops::BiasActivationForward(y, b_, act_, y, pre);
   return y;
@@ -74,10 +86,11 @@ Tensor LinearLayer::Forward(const Tensor& x, const PassContext&) {
 Tensor LinearLayer::Backward(const Tensor& dy, const PassContext& ctx, bool need_input_grad) {
   Tensor saved = act_ == ops::Activation::kRelu ? y_ : act_ == ops::Activation::kGelu ? pre_ : Tensor();
   ops::BiasActivationBackward(dy, saved, act_, dy, db_, ctx.accumulate);  // dy becomes dz, in place
-  ops::Matmul(dy, true, x_, false, dw_, 1.0f, ctx.accumulate ? 1.0f : 0.0f);
+  const Tensor& dz = bf16_ ? RoundedToBF16(dy, dz16_) : dy;
+  ops::Matmul(dz, true, bf16_ ? x16_ : x_, false, dw_, 1.0f, ctx.accumulate ? 1.0f : 0.0f);
   if (!need_input_grad) return Tensor();
   Tensor& dx = Ensure(dx_, x_.shape(), DType::kF32, x_.device());
-  ops::Matmul(dy, false, w_, false, dx);
+  ops::Matmul(dz, false, bf16_ ? w16_ : w_, false, dx);
   return dx;
 }
 
@@ -152,8 +165,8 @@ std::vector<ParamSpec> Conv2dLayer::Params(const Shape& in) const {
 Tensor Conv2dLayer::Forward(const Tensor& x, const PassContext&) {
   x_ = x;
   Tensor& y = Ensure(y_, WithBatch(x.dim(0), OutputShape(PerSample(x))), DType::kF32, x.device());
-  Tensor& ws = Ensure(workspace_, {ops::Conv2dWorkspaceElements(x.shape(), w_.shape(), params_)}, DType::kF32,
-                      x.device());
+  Tensor& ws = Ensure(workspace_, {ops::Conv2dWorkspaceElements(x.shape(), w_.shape(), params_, x.device())},
+                      DType::kF32, x.device());
   ops::Conv2dForward(x, w_, b_, params_, y, ws);
   return y;
 }
@@ -194,7 +207,7 @@ Tensor MaxPool2dLayer::Forward(const Tensor& x, const PassContext&) {
 Tensor MaxPool2dLayer::Backward(const Tensor& dy, const PassContext&, bool need_input_grad) {
   if (!need_input_grad) return Tensor();
   Tensor& dx = Ensure(dx_, in_shape_, DType::kF32, dy.device());
-  ops::MaxPool2dBackward(dy, argmax_, dx);
+  ops::MaxPool2dBackward(dy, argmax_, kernel_, stride_, dx);
   return dx;
 }
 

@@ -31,6 +31,11 @@ class LinearLayer : public WeightBiasLayer {
   int64_t out_;
   ops::Activation act_;
   Tensor x_, y_, pre_, dx_;  // x_ is the caller's input, kept for backward
+  // bf16 GEMM operands (PassContext::gemm_dtype): x and w rounded in forward
+  // (kept for backward), dz rounded in backward.
+  Tensor x16_, w16_, dz16_;
+  bool bf16_ = false;
+  Tensor& RoundedToBF16(const Tensor& src, Tensor& buffer);
 };
 
 // Standalone activation (after a convolution, or a second activation).

@@ -37,7 +37,7 @@ class StepTrace {
   // is the 1-based step it belongs to, or for the others the steps done.
   enum Kind : int32_t {
     kStep,           // the whole optimizer step (a0: its GradientSync, train_config.h)
-    kDataWait,       // blocked on the reader's next batch (a0: micro-batch)
+    kDataWait,       // reading and staging the next batch (a0: micro-batch)
     kForward,        // forward and loss (a0: micro-batch)
     kBackward,       // backward, buckets starting (a0: micro-batch)
     kAllReduceWait,  // waiting for the buckets after backward: exposed communication

@@ -35,6 +35,14 @@ GradientSync GradientSyncAt(GradientSync sync, int64_t step) {
   return kTurns[step % 3];
 }
 
+DType ParsePrecision(const std::string& name) {
+  if (name == "fp32") return DType::kF32;
+  if (name == "bf16") return DType::kBF16;
+  ThrowUsage("--precision must be fp32 or bf16, not '%s'", name.c_str());
+}
+
+const char* PrecisionName(DType gemm_dtype) { return gemm_dtype == DType::kBF16 ? "bf16" : "fp32"; }
+
 void TrainConfig::Validate(int world_size) const {
   if (data.empty()) ThrowUsage("--data is required (a dataset from 'aif prepare')");
   if (run_dir.empty()) ThrowUsage("--run-dir is required (where config, metrics and the model go)");

@@ -30,8 +30,15 @@ const char* GradientSyncName(GradientSync sync);
 // The mode of one step: kCycle's turn, else `sync` itself.
 GradientSync GradientSyncAt(GradientSync sync, int64_t step);
 
+// --precision: "fp32" -> kF32, "bf16" -> kBF16 (PassContext::gemm_dtype).
+DType ParsePrecision(const std::string& name);  // throws kUsage
+const char* PrecisionName(DType gemm_dtype);
+
 struct TrainConfig {
   DeviceType device = DeviceType::kCpu;  // resolved from --device (train/device_option.h)
+  // GEMM operand type of training and validation (--precision): kBF16 is
+  // mixed precision with f32 master weights and optimizer state.
+  DType precision = DType::kF32;
   std::string data;           // dataset file
   std::string run_dir;        // outputs: config.json, metrics.jsonl, model.h5
   std::string model_spec;     // nn/model_spec.h

@@ -12,7 +12,7 @@
 #include "core/strings.h"
 #include "kernels/ops.h"
 #include "nn/model_file.h"
-#include "train/batch_tensors.h"
+#include "train/batch_stager.h"
 #include "train/metrics_log.h"
 #include "train/rank_watchdog.h"
 #include "train/step_trace.h"
@@ -44,6 +44,9 @@ class Trainer {
   void Setup();
   void Step(int64_t step);
   void Log(int64_t step, bool evaluated);
+  // Reads the next batch and stages it for the device, during micro-batch
+  // `micro`; returns the seconds spent (counted and traced as data wait).
+  double StageNextBatch(int64_t micro);
   void SaveCheckpoint(int64_t steps_done);
   void WriteModel(const SplitMetrics& test);
 
@@ -63,7 +66,7 @@ class Trainer {
   std::unique_ptr<RankWatchdog> watchdog_;
   StepTrace trace_;  // enabled by --trace
   int64_t check_every_ = 0;
-  BatchTensors batch_;
+  std::unique_ptr<BatchStager> stager_;  // the batch in use and the next one
   Tensor dout_, step_sums_;
   TrainProgress progress_;
   TrainResult result_;
@@ -104,6 +107,7 @@ void Trainer::Setup() {
   schedule_ = c_.schedule;
   schedule_.total_steps = total_steps_;
   buckets_.reset(new GradientBuckets(&comm_, model_->grads(), c_.bucket_bytes));
+  stager_.reset(new BatchStager(c_.device, task_));
   checkpoints_.reset(new CheckpointDir(c_.run_dir));
   if (c_.resume) {
     CheckResumeCompatible(*c_.resume, c_, dataset.fingerprint());
@@ -126,8 +130,9 @@ void Trainer::Setup() {
     } else {
       RemoveFileIfExists(c_.run_dir + "/metrics.jsonl");  // a run killed before its first checkpoint
     }
-    LogInfo("model '%s' on %d rank(s) (%s, %s), global batch %lld (%lld per rank), %lld steps (%lld per epoch)\n%s",
-            c_.model_spec.c_str(), comm_.size(), DeviceName(c_.device), comm_.backend().c_str(),
+    LogInfo("model '%s' on %d rank(s) (%s, %s, %s), global batch %lld (%lld per rank), %lld steps (%lld per epoch)\n%s",
+            c_.model_spec.c_str(), comm_.size(), DeviceName(c_.device), PrecisionName(c_.precision),
+            comm_.backend().c_str(),
             static_cast<long long>(c_.batch_size),
             static_cast<long long>(reader_->local_batch_rows() * c_.micro_batches),
             static_cast<long long>(total_steps_), static_cast<long long>(steps_per_epoch_), model_->Summary().c_str());
@@ -164,28 +169,32 @@ void Trainer::Step(int64_t step) {
   trace_.SetStep(step);
   auto t0 = Clock::now();
   for (int64_t micro = 0; micro < c_.micro_batches; ++micro) {
-    auto td = Clock::now();
-    Batch b = reader_->Next();
-    batch_.Load(b, task_, c_.device);
+    // The batch was staged during the previous forward pass (the first one
+    // of a run is staged here): on a GPU its copy has run meanwhile.
+    if (stager_->staged() == 0) StageNextBatch(micro);
+    const BatchStager::Staged& batch = stager_->Front();
+    const BatchTensors& bt = batch.tensors;
     auto tf = Clock::now();
-    iv.data += Seconds(td, tf);
-    trace_.Add(StepTrace::kDataWait, td, tf, micro);
     PassContext ctx;
     ctx.seed = c_.seed;
     ctx.step = step;
-    ctx.sample_ids = batch_.sample_ids;
+    ctx.sample_ids = bt.sample_ids;
     ctx.accumulate = micro > 0;
-    Tensor out = model_->Forward(batch_.features, ctx);
+    ctx.gemm_dtype = c_.precision;
+    Tensor out = model_->Forward(bt.features, ctx);
+    // The forward kernels are queued: stage the next batch while they run
+    // (traced as a data wait inside the forward pass).
+    const double staging = StageNextBatch(micro);
     if (!dout_.defined() || dout_.shape() != out.shape()) dout_ = Tensor::Empty(out.shape(), DType::kF32, out.device());
     if (task_ == Task::kClassification) {
-      correct += ops::CountCorrect(out, batch_.labels, batch_.valid);
-      loss_sum += ops::SoftmaxCrossEntropy(out, batch_.labels, batch_.valid, grad_scale, dout_);
+      correct += ops::CountCorrect(out, bt.labels, bt.valid);
+      loss_sum += ops::SoftmaxCrossEntropy(out, bt.labels, bt.valid, grad_scale, dout_);
     } else {
-      loss_sum += ops::MeanSquaredError(out, batch_.labels, batch_.valid, grad_scale, dout_);
+      loss_sum += ops::MeanSquaredError(out, bt.labels, bt.valid, grad_scale, dout_);
     }
-    samples += b.rows;
+    samples += batch.rows;
     auto tb = Clock::now();
-    iv.forward += Seconds(tf, tb);
+    iv.forward += Seconds(tf, tb) - staging;
     trace_.Add(StepTrace::kForward, tf, tb, micro);
     const bool last = micro + 1 == c_.micro_batches;
     if (last && sync) buckets_->BeginStep();
@@ -195,8 +204,8 @@ void Trainer::Step(int64_t step) {
     auto te = Clock::now();
     iv.backward += Seconds(tb, te);
     trace_.Add(StepTrace::kBackward, tb, te, micro);
-    if (last) progress_.cursor = b.next;
-    reader_->Recycle(std::move(b));
+    if (last) progress_.cursor = batch.next;  // the staged batch after it is read again on resume
+    stager_->Pop();
   }
   auto tc = Clock::now();
   if (sync) buckets_->Finish();  // starts the buckets not started yet, waits for all
@@ -243,6 +252,17 @@ void Trainer::Step(int64_t step) {
   iv.wall += Seconds(t0, end);
   trace_.Add(StepTrace::kStep, t0, end, static_cast<int64_t>(mode));
   progress_.step = step + 1;
+}
+
+double Trainer::StageNextBatch(int64_t micro) {
+  auto t0 = Clock::now();
+  Batch b = reader_->Next();
+  stager_->Push(b);
+  reader_->Recycle(std::move(b));
+  auto t1 = Clock::now();
+  progress_.interval.data += Seconds(t0, t1);
+  trace_.Add(StepTrace::kDataWait, t0, t1, micro);
+  return Seconds(t0, t1);
 }
 
 void Trainer::Log(int64_t step, bool evaluated) {
@@ -347,7 +367,7 @@ TrainResult Trainer::Run() {
     bool evaluated = false;
     if (val_reader_ && ((step + 1) % eval_every_ == 0 || last_step)) {
       StepTrace::Span span(&trace_, StepTrace::kValidation);
-      progress_.val = EvaluateSplit(*model_, *val_reader_, comm_, task_);
+      progress_.val = EvaluateSplit(*model_, *val_reader_, comm_, task_, c_.precision);
       evaluated = true;
     }
     if ((step + 1) % c_.log_every == 0 || last_step || evaluated) Log(step, evaluated);
@@ -376,7 +396,7 @@ TrainResult Trainer::Run() {
                               comm_.size());
     {
       StepTrace::Span span(&trace_, StepTrace::kTestEvaluation);
-      test = EvaluateSplit(*model_, test_reader, comm_, task_);
+      test = EvaluateSplit(*model_, test_reader, comm_, task_, c_.precision);
     }
     result_.test_loss = test.loss;
     result_.test_accuracy = test.accuracy;

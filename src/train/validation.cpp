@@ -5,12 +5,13 @@
 
 namespace aif {
 
-SplitMetrics EvaluateSplit(Model& model, ShardedReader& reader, Communicator& comm, Task task) {
+SplitMetrics EvaluateSplit(Model& model, ShardedReader& reader, Communicator& comm, Task task, DType gemm_dtype) {
   reader.Seek(ReaderCursor{0, 0});
   BatchTensors t;
   Tensor grad_sink;
   PassContext ctx;
   ctx.training = false;
+  ctx.gemm_dtype = gemm_dtype;
   double loss = 0;
   int64_t correct = 0, samples = 0;
   for (int64_t s = 0; s < reader.batches_per_epoch(); ++s) {

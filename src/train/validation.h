@@ -16,6 +16,8 @@ struct SplitMetrics {
   double accuracy = -1; // classification only
 };
 
-SplitMetrics EvaluateSplit(Model& model, ShardedReader& reader, Communicator& comm, Task task);
+// gemm_dtype: as in training (PassContext::gemm_dtype).
+SplitMetrics EvaluateSplit(Model& model, ShardedReader& reader, Communicator& comm, Task task,
+                           DType gemm_dtype = DType::kF32);
 
 }  // namespace aif

@@ -2,9 +2,8 @@
 // transposes, odd and skinny shapes, alpha and beta, with the tolerance
 // scaled by k (both sum k products in float, in different orders); the
 // corner cases the backends handle themselves (k == 0, beta == 0 over NaN,
-// empty outputs); and the dispatch rules that remain: operands on two
-// devices are rejected, and ops without a CUDA version yet (convolution,
-// pooling) are a usage error with advice.
+// empty outputs); and the dispatch rule that remains: operands on two
+// devices are rejected.
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -83,17 +82,6 @@ TEST_F(GpuDispatch, OperandsOnTwoDevicesAreRejected) {
   Tensor host = Tensor::Zeros({4}), device = OnGpu(host);
   EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::Axpy(1.0f, host, device); }, ErrorKind::kInternal,
                                        {"op Axpy", "different devices"}));
-}
-
-TEST_F(GpuDispatch, ConvolutionAndPoolingAreAUsageErrorUntilTheirCudaVersion) {
-  Tensor x = OnGpu(RandomTensor({1, 1, 4, 4}, 1)), w = OnGpu(RandomTensor({1, 1, 1, 1}, 2));
-  Tensor y = Tensor::Empty({1, 1, 4, 4}, DType::kF32, DeviceType::kCuda);
-  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::Conv2dForward(x, w, Tensor(), {}, y, Tensor()); }, ErrorKind::kUsage,
-                                       {"op Conv2dForward has no CUDA implementation yet", "--device cpu"}));
-  Tensor pooled = Tensor::Empty({1, 1, 2, 2}, DType::kF32, DeviceType::kCuda);
-  Tensor argmax = Tensor::Empty({1, 1, 2, 2}, DType::kI32, DeviceType::kCuda);
-  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::MaxPool2dForward(x, 2, 2, pooled, argmax); }, ErrorKind::kUsage,
-                                       {"op MaxPool2dForward has no CUDA implementation yet"}));
 }
 
 }  // namespace

@@ -90,6 +90,8 @@ TEST(KernelsConv, OutputAndWorkspaceSizes) {
   EXPECT_EQ(ops::Conv2dWorkspaceElements({2, 3, 28, 28}, {8, 3, 3, 3}, {1, 1}), 3 * 3 * 3 * 28 * 28);
   EXPECT_EQ(ops::Conv2dWorkspaceElements({2, 3, 28, 28}, {8, 3, 1, 1}, {1, 0}), 0);  // pointwise reads x
   EXPECT_EQ(ops::Conv2dWorkspaceElements({2, 3, 28, 28}, {8, 3, 1, 1}, {2, 0}), 3 * 14 * 14);
+  // cuDNN's workspace is the CUDA backend's own.
+  EXPECT_EQ(ops::Conv2dWorkspaceElements({2, 3, 28, 28}, {8, 3, 3, 3}, {1, 1}, DeviceType::kCuda), 0);
 }
 
 TEST(KernelsConv, ForwardMatchesDirectConvolution) {

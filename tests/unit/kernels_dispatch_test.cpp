@@ -1,8 +1,7 @@
 // The dispatch contract of kernels/ops.cpp: operand errors are internal
 // errors that name the op and every operand's type and shape. What needs a
 // GPU (CUDA operands dispatched to kernels/cuda/, operands on two devices
-// rejected, a usage error for ops without a CUDA version) is tested in
-// tests/gpu/kernels_gemm_gpu_test.cpp.
+// rejected) is tested in tests/gpu/*_gpu_test.cpp.
 #include <gtest/gtest.h>
 
 #include "kernels/ops.h"

@@ -1,10 +1,11 @@
 // ops::Matmul against a double-precision triple loop, for every combination
 // of transposes, odd sizes, alpha and beta; plus the BLAS corner cases the
 // CPU backend handles itself (k == 0, beta == 0 over garbage) and the shape
-// checks.
+// checks; bf16 operands against the f32 product of their widened values.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "kernels/ops.h"
@@ -61,6 +62,52 @@ TEST(KernelsGemm, MatchesReferenceForAllTransposesAndOddSizes) {
       }
     }
   }
+}
+
+// f32 tensor holding the bf16 tensor's values exactly.
+Tensor Widened(const Tensor& bf16) {
+  Tensor out = Tensor::Empty(bf16.shape());
+  ops::CastBF16ToF32(bf16, out);
+  return out;
+}
+
+TEST(KernelsGemm, BF16OperandsGiveTheF32ProductOfTheirValues) {
+  // bf16 products are exact in f32 and the sums are f32 sgemm's, so the
+  // result is bitwise the f32 product of the widened operands.
+  const GemmCase cases[] = {{1, 1, 1}, {3, 7, 5}, {17, 33, 1}, {64, 65, 63}, {100, 3, 17}};
+  uint64_t seed = 100;
+  for (const GemmCase& g : cases) {
+    for (int t = 0; t < 4; ++t) {
+      const bool ta = t & 1, tb = t & 2;
+      Tensor a32 = RandomTensor(ta ? Shape{g.k, g.m} : Shape{g.m, g.k}, seed++);
+      Tensor b32 = RandomTensor(tb ? Shape{g.n, g.k} : Shape{g.k, g.n}, seed++);
+      Tensor a = Tensor::Empty(a32.shape(), DType::kBF16), b = Tensor::Empty(b32.shape(), DType::kBF16);
+      ops::CastF32ToBF16(a32, a);
+      ops::CastF32ToBF16(b32, b);
+      Tensor c = RandomTensor({g.m, g.n}, seed++), want = Tensor::Empty({g.m, g.n});
+      want.CopyFrom(c);
+      ops::Matmul(a, ta, b, tb, c, 0.5f, 2.0f);
+      ops::Matmul(Widened(a), ta, Widened(b), tb, want, 0.5f, 2.0f);
+      EXPECT_EQ(0, std::memcmp(c.raw(), want.raw(), c.numel() * sizeof(float)))
+          << "m " << g.m << " n " << g.n << " k " << g.k << " ta " << ta << " tb " << tb;
+      // And it differs from the f32 product of the unrounded values by the
+      // rounding of the operands only: at most half an ulp (2^-9) per operand, on terms of size <= 1.
+      Tensor exact = Tensor::Zeros({g.m, g.n});
+      ops::Matmul(a32, ta, b32, tb, exact, 0.5f, 0.0f);
+      Tensor rounded = Tensor::Zeros({g.m, g.n});
+      ops::Matmul(a, ta, b, tb, rounded, 0.5f, 0.0f);
+      EXPECT_TRUE(AllClose(rounded, kernel_test::ToDoubles(exact), 0.5 * g.k * 2 * std::ldexp(1.0, -9) + 1e-6, 1e-6));
+    }
+  }
+}
+
+TEST(KernelsGemm, RejectsMixedOperandTypes) {
+  Tensor a = Tensor::Zeros({3, 4}, DType::kBF16), b = RandomTensor({4, 2}, 1), c = Tensor::Empty({3, 2});
+  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::Matmul(a, false, b, false, c); }, ErrorKind::kInternal,
+                                       {"op Matmul", "b must be bf16"}));
+  Tensor c16 = Tensor::Empty({3, 2}, DType::kBF16), b16 = Tensor::Zeros({4, 2}, DType::kBF16);
+  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::Matmul(a, false, b16, false, c16); }, ErrorKind::kInternal,
+                                       {"op Matmul", "c must"}));
 }
 
 TEST(KernelsGemm, BetaZeroIgnoresGarbageInC) {

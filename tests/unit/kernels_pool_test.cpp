@@ -90,7 +90,7 @@ TEST(KernelsPool, BackwardScattersToWinnersAndAddsOverlaps) {
     PoolTensors t = RunPool(g, x);
     Tensor dy = RandomTensor(t.y.shape(), seed++);
     Tensor dx = kernel_test::FilledTensor(x.shape(), 3.0f);  // overwritten
-    ops::MaxPool2dBackward(dy, t.argmax, dx);
+    ops::MaxPool2dBackward(dy, t.argmax, g.kernel, g.stride, dx);
     std::vector<double> want(x.numel(), 0.0), y_ref;
     std::vector<int> argmax_ref;
     ReferencePool(g, kernel_test::ToDoubles(x), &y_ref, &argmax_ref);
@@ -124,7 +124,7 @@ TEST(KernelsPool, GradientMatchesFiniteDifferences) {
     for (int64_t i = 0; i < count; ++i) xt.data<float>()[i] = static_cast<float>(x[i]);
     PoolTensors t = RunPool(g, xt);
     Tensor dx = Tensor::Empty(xt.shape());
-    ops::MaxPool2dBackward(gy, t.argmax, dx);
+    ops::MaxPool2dBackward(gy, t.argmax, g.kernel, g.stride, dx);
     EXPECT_TRUE(AllClose(dx, fd, 1e-6, 1e-6)) << "kernel " << g.kernel << " stride " << g.stride;
   }
 }
@@ -139,7 +139,10 @@ TEST(KernelsPool, RejectsBadOperandsAndCorruptArgmax) {
   ops::MaxPool2dForward(x, 2, 2, y, argmax);
   argmax.data<int32_t>()[3] = 16;
   Tensor dx = Tensor::Empty(x.shape());
-  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::MaxPool2dBackward(y, argmax, dx); }, ErrorKind::kInternal,
+  // dy's shape must be the one kernel and stride give dx.
+  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::MaxPool2dBackward(y, argmax, 2, 1, dx); }, ErrorKind::kInternal,
+                                       {"op MaxPool2dBackward", "dy must have shape [1, 1, 3, 3]"}));
+  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::MaxPool2dBackward(y, argmax, 2, 2, dx); }, ErrorKind::kInternal,
                                        {"op MaxPool2dBackward", "argmax 16"}));
 }
 
