@@ -68,7 +68,9 @@ struct DeviceOp {
   cudaEvent_t done = nullptr;
   std::atomic<bool> recorded{false};
   ~DeviceOp() {
-    if (done) cudaEventDestroy(done);  // legal while pending: released once it completes
+    // Legal while pending (released once it completes). A failure must not
+    // linger as the runtime's last error, to be blamed on a later kernel.
+    if (done && cudaEventDestroy(done) != cudaSuccess) cudaGetLastError();
   }
   // For the watchdog: an error other than "not ready" counts as finished
   // (the caller's next check reports it).
@@ -98,7 +100,8 @@ class NcclPending final : public PendingCollective {
   NcclPending(NcclCommunicator* owner, std::shared_ptr<DeviceOp> op, Tensor t, std::string what)
       : owner_(owner), op_(std::move(op)), tensor_(std::move(t)), what_(std::move(what)) {}
   ~NcclPending() override {
-    if (!ordered_) cudaStreamWaitEvent(ComputeStream(), op_->done, 0);  // must not throw
+    // Must not throw; a failure must not linger as the runtime's last error.
+    if (!ordered_ && cudaStreamWaitEvent(ComputeStream(), op_->done, 0) != cudaSuccess) cudaGetLastError();
   }
   bool Test() override;
   void Wait() override;

@@ -58,6 +58,10 @@ void BatchStager::Upload(const Batch& b, int slot) {
   EnsureDevice(t.labels, {b.rows}, classification ? DType::kI32 : DType::kF32);
   EnsureDevice(t.valid, {b.rows}, DType::kU8);
   EnsureDevice(t.sample_ids, {b.rows}, DType::kI64);
+  // New tensors may be cached blocks whose last compute-stream use is still
+  // queued: the copies (ordered only by the slot's release) must start
+  // after it. Only then: otherwise they would wait for the forward pass.
+  if (reshape) upload_->ReleaseSlot(slot);
 
   const Part parts[] = {
       {b.sample_ids.data(), b.sample_ids.size() * sizeof(int64_t), &t.sample_ids},

@@ -45,7 +45,7 @@ expect_no_file() { [ ! -e "$1" ] || fail "'$1' exists but should not"; }
 json_get() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 # require_fmnist: skips the test (ctest SKIP_RETURN_CODE 77) without the data.
-FMNIST_DIR=/usr/share/datasets/fashion-mnist
+FMNIST_DIR=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}  # elsewhere on a machine without the package
 require_fmnist() {
   if [ ! -e "$FMNIST_DIR/train-images-idx3-ubyte.gz" ]; then
     echo "SKIP: $FMNIST_DIR is missing (apt-get install dataset-fashion-mnist)"
