@@ -93,7 +93,7 @@ KernelCase Conv(const ConvGeometry& geo, bool backward) {
   const double fwd = 2.0 * static_cast<double>(NumElements(ys)) * products;
   KernelCase c{backward ? "Conv2dBackward" : "Conv2dForward",
                Format("f32 %s%s", geo.name, backward ? (geo.first ? " dw,db" : " dx,dw,db") : " +bias"),
-               Format("x%s w%s pad 1", ShapeString(geo.x).c_str(), ShapeString(geo.w).c_str()), Peak::kGemmF32, 0,
+               Format("x%s w%s p1", Dims(geo.x).c_str(), Dims(geo.w).c_str()), Peak::kGemmF32, 0,
                backward && !geo.first ? 2 * fwd : fwd, nullptr, nullptr};
   auto g = std::make_shared<Tensors>();
   c.check = [=] {

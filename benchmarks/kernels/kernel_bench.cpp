@@ -45,7 +45,7 @@ struct Peaks {
 };
 
 void PrintHeader(bool memory) {
-  std::printf("\n%-22s %-22s %-30s %9s %10s %10s %9s %7s %6s %10s\n", "op", "variant", "shape",
+  std::printf("\n%-22s %-24s %-32s %9s %10s %10s %9s %7s %6s %10s\n", "op", "variant", "shape",
               memory ? "MB" : "GFLOP", "median us", "min us", memory ? "GB/s" : "TFLOP/s",
               memory ? "% copy" : "% peak", "#wrong", "max |err|");
 }
@@ -61,7 +61,7 @@ bool RunCase(const KernelCase& c, const Peaks& peaks, const Options& o, nlohmann
                                    {"max_rel_error", check.max_rel}}}};
   const double work = memory ? c.bytes / 1e6 : c.flops / 1e9;
   if (check.wrong > 0) {
-    std::printf("%-22s %-22s %-30s %9.1f %10s %10s %9s %7s %6lld %10.2e\n", c.op.c_str(), c.variant.c_str(),
+    std::printf("%-22s %-24s %-32s %9.1f %10s %10s %9s %7s %6lld %10.2e\n", c.op.c_str(), c.variant.c_str(),
                 c.shape.c_str(), work, "-", "-", "-", "-", static_cast<long long>(check.wrong), check.max_abs);
     std::printf("\nMISMATCH: %s %s %s: %lld of %lld elements outside tolerance; first: %s\n"
                 "The GPU result differs from the CPU reference: stopping before timing anything else.\n",
@@ -73,7 +73,7 @@ bool RunCase(const KernelCase& c, const Peaks& peaks, const Options& o, nlohmann
   }
   const bench::GpuTiming t = bench::TimeOnGpu(c.run, o.repeats);
   const double rate = (memory ? c.bytes : c.flops) / t.Median(), peak = peaks.For(c.peak);
-  std::printf("%-22s %-22s %-30s %9.1f %10.1f %10.1f %9.1f %6.1f%% %6lld %10.2e\n", c.op.c_str(), c.variant.c_str(),
+  std::printf("%-22s %-24s %-32s %9.1f %10.1f %10.1f %9.1f %6.1f%% %6lld %10.2e\n", c.op.c_str(), c.variant.c_str(),
               c.shape.c_str(), work, t.Median() * 1e6, t.Min() * 1e6, memory ? rate / 1e9 : rate / 1e12,
               100 * rate / peak, static_cast<long long>(check.wrong), check.max_abs);
   std::fflush(stdout);

@@ -32,6 +32,12 @@ void CheckResult::Merge(const CheckResult& other) {
   if (first_wrong.empty()) first_wrong = other.first_wrong;
 }
 
+std::string Dims(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 Tensor Uniform(const Shape& shape, uint64_t seed, float lo, float hi) {
   Tensor t = Tensor::Empty(shape);
   bench::FillUniform(t.data<float>(), t.numel(), seed, lo, hi);
@@ -79,7 +85,8 @@ CheckResult CompareValue(const std::string& what, double gpu, double cpu, double
   r.max_rel = err / std::max(std::fabs(cpu), 1e-30);
   if (!(err <= tol + std::fabs(cpu) * eps)) {
     r.wrong = 1;
-    r.first_wrong = Format("%s: gpu %.17g, cpu %.17g (allowed %.3g)", what.c_str(), gpu, cpu, tol + std::fabs(cpu) * eps);
+    r.first_wrong =
+        Format("%s: gpu %.17g, cpu %.17g (allowed %.3g)", what.c_str(), gpu, cpu, tol + std::fabs(cpu) * eps);
   }
   return r;
 }

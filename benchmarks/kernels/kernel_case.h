@@ -36,6 +36,8 @@ struct KernelCase {
 };
 using CaseMaker = std::function<KernelCase()>;
 
+// "[128,1,28,28]": a shape for the table, without ShapeString's spaces.
+std::string Dims(const Shape& shape);
 // CPU f32 tensor, uniform in [lo, hi), reproducible from `seed`.
 Tensor Uniform(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
 // Copies to the GPU (undefined stays undefined), and an uninitialised GPU tensor.

@@ -31,8 +31,6 @@ constexpr double kTol = 1e-7, kEps = 1e-6;
 
 const char* ActName(Activation act) { return act == Activation::kRelu ? "relu" : "gelu"; }
 
-std::string Dims(const Shape& s) { return ShapeString(s); }
-
 KernelCase BiasActForward(int64_t rows, Activation act) {
   const Shape shape{rows, kCols};
   const double n = static_cast<double>(rows * kCols);

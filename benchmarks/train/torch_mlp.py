@@ -29,8 +29,8 @@ import statistics
 import sys
 import time
 
+import torch  # first: when it is missing, that is the message the C++ side shows
 import numpy as np
-import torch
 
 WIDTHS = {"mlp": [784, 512, 256, 10], "wide": [784, 4096, 4096, 10]}
 
