@@ -2,7 +2,8 @@
 # SIGTERM and started again ends with the same parameters, bit for bit, and
 # the same metrics as the run that was never interrupted (same rank count);
 # resumed on another rank count it follows the same trajectory up to
-# summation order.
+# summation order; likewise in mixed precision, and across a change of
+# precision at a checkpoint.
 . "$(dirname "$0")/lib.sh"
 require_fmnist
 D="$E2E_TMP/f.h5"
@@ -34,6 +35,19 @@ TWICE=1 interrupt "$E2E_TMP/r1" 1700 TERM "$AIF" train "${ARGS[@]}"
 run_expect 0 "$AIF" train "${ARGS[@]}" --run-dir "$E2E_TMP/r1" && expect_out "resuming from"
 [ "$(params_sha "$E2E_TMP/r1")" = "$(params_sha "$E2E_TMP/ref1")" ] || fail "1 rank: resumed parameters differ"
 same_metrics "$E2E_TMP/ref1" "$E2E_TMP/r1" || fail "1 rank: resumed metrics differ"
+
+# Mixed precision resumes exactly too; and a run may change precision at a
+# checkpoint (the checkpoint holds f32 master weights): it then continues
+# from the same point, on another trajectory than fp32 throughout.
+run_expect 0 "$AIF" train "${ARGS[@]}" --precision bf16 --run-dir "$E2E_TMP/ref16" || finish
+interrupt "$E2E_TMP/r16" 1000 TERM "$AIF" train "${ARGS[@]}" --precision bf16
+run_expect 0 "$AIF" train "${ARGS[@]}" --precision bf16 --run-dir "$E2E_TMP/r16" && expect_out "resuming from"
+[ "$(params_sha "$E2E_TMP/r16")" = "$(params_sha "$E2E_TMP/ref16")" ] || fail "bf16: resumed parameters differ"
+same_metrics "$E2E_TMP/ref16" "$E2E_TMP/r16" || fail "bf16: resumed metrics differ"
+interrupt "$E2E_TMP/sw" 1000 TERM "$AIF" train "${ARGS[@]}"
+run_expect 0 "$AIF" train "${ARGS[@]}" --precision bf16 --run-dir "$E2E_TMP/sw" && expect_out "resuming from"
+[ "$(params_sha "$E2E_TMP/sw")" != "$(params_sha "$E2E_TMP/ref1")" ] || fail "fp32 -> bf16 resume trained in fp32"
+same_metrics "$E2E_TMP/ref1" "$E2E_TMP/sw" 0.1 || fail "fp32 -> bf16 resume left the trajectory"
 
 # Two ranks, SIGUSR1 through mpirun (which forwards it to every rank).
 run_expect 0 mpirun_quiet -np 2 "$AIF" train "${ARGS[@]}" --run-dir "$E2E_TMP/ref2" || finish
