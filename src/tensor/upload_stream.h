@@ -46,7 +46,6 @@ class UploadStream {
   UploadStream(const UploadStream&) = delete;
   UploadStream& operator=(const UploadStream&) = delete;
 
-  int slots() const { return slots_; }
   // Queues a copy of `bytes` from pinned host memory to device memory for
   // `slot`; it starts once the compute stream has passed the slot's last
   // ReleaseSlot(). The host buffer must stay untouched until WaitCopied(slot)
