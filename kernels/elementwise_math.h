@@ -1,6 +1,7 @@
 // The per-element formulas both backends compute, written once: activations
 // and their derivatives, the dropout keep test, a row of the squared error,
-// the SGD and AdamW steps, and max pooling's window scan.
+// the SGD and AdamW steps, the gradient-clipping factor, and max pooling's
+// window scan.
 // Under nvcc they are __host__ __device__; for the host compiler they are
 // always-inline, so the CPU loops that call them still vectorise. The CPU is
 // built with -ffp-contract=off and kernels/cuda/ with --fmad=false, so a
@@ -29,9 +30,11 @@ namespace ops {
 #if defined(__CUDA_ARCH__)
 AIF_ELEMENT_FN float TanhOf(float v) { return tanhf(v); }
 AIF_ELEMENT_FN float SqrtOf(float v) { return sqrtf(v); }
+AIF_ELEMENT_FN double SqrtOf(double v) { return sqrt(v); }
 #else
 AIF_ELEMENT_FN float TanhOf(float v) { return std::tanh(v); }
 AIF_ELEMENT_FN float SqrtOf(float v) { return std::sqrt(v); }
+AIF_ELEMENT_FN double SqrtOf(double v) { return std::sqrt(v); }
 #endif
 
 // ---- Activations -----------------------------------------------------------
@@ -88,6 +91,15 @@ AIF_ELEMENT_FN double SquaredErrorRow(float pred, float target, bool valid, floa
   const float diff = pred - target;
   if (dpred) *dpred = 2.0f * diff * grad_scale;
   return static_cast<double>(diff) * diff;
+}
+
+// ---- Gradient clipping -------------------------------------------------------
+// ClipToNorm's factor: float(max_norm / norm) with norm = sqrt(squared_norm)
+// in double (IEEE on both devices), or 1 (leave alone) when the norm is within
+// max_norm or NaN.
+AIF_ELEMENT_FN float ClipFactor(double squared_norm, double max_norm) {
+  const double norm = SqrtOf(squared_norm);
+  return norm > max_norm ? static_cast<float>(max_norm / norm) : 1.0f;
 }
 
 // ---- Optimizers ------------------------------------------------------------

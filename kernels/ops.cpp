@@ -148,6 +148,21 @@ double SquaredNorm(const Tensor& x) {
   return AIF_DISPATCH(check, SquaredNorm, x.data<float>(), x.numel());
 }
 
+void SquaredNormInto(const Tensor& x, const Tensor& squared_norm) {
+  OpCheck check("SquaredNormInto", {{"x", x}, {"squared_norm", squared_norm}});
+  check.Type(x, DType::kF32);
+  check.HasElements(squared_norm, DType::kF64, 1);
+  AIF_DISPATCH(check, SquaredNormInto, x.data<float>(), x.numel(), squared_norm.data<double>());
+}
+
+void ClipToNorm(const Tensor& x, const Tensor& squared_norm, double max_norm) {
+  OpCheck check("ClipToNorm", {{"x", x}, {"squared_norm", squared_norm}});
+  check.Type(x, DType::kF32);
+  check.HasElements(squared_norm, DType::kF64, 1);
+  check.Require(max_norm > 0, "max_norm must be positive");
+  AIF_DISPATCH(check, ClipToNorm, x.data<float>(), x.numel(), squared_norm.data<double>(), max_norm);
+}
+
 void Scale(const Tensor& x, float alpha) {
   OpCheck check("Scale", {{"x", x}});
   check.Type(x, DType::kF32);

@@ -49,7 +49,9 @@ void BiasActivationBackward(const Tensor& dy, const Tensor& saved, Activation ac
 // kDropout, stream, sample_ids[r] * F + j).v[0]) >= p, and scaled by 1/(1-p).
 // sample_ids: i64 [N], the global index of each row's sample, so masks do not
 // depend on how samples are spread over ranks. mask: u8 [N, F] (1 = kept).
-// p in [0, 1); y may alias x.
+// p in [0, 1); y may alias x. A negative id (with p > 0) is an internal error
+// on the CPU; CUDA does not wait to check, and writes NaN into that row of y
+// (mask 0), which a training step's loss check then catches.
 void DropoutForward(const Tensor& x, float p, uint64_t seed, uint64_t stream, const Tensor& sample_ids,
                     const Tensor& y, const Tensor& mask);
 void DropoutBackward(const Tensor& dy, const Tensor& mask, float p, const Tensor& dx);
@@ -133,6 +135,31 @@ double SquaredNorm(const Tensor& x);
 void Scale(const Tensor& x, float alpha);
 // y += alpha * x.
 void Axpy(float alpha, const Tensor& x, const Tensor& y);
+
+// ---- Results kept on the device -------------------------------------------
+// The same losses, count and norm written into an f64 scalar (a 1-element
+// f64 tensor, e.g. a View of a small accumulator) on the operands' device
+// instead of returned, so they do not wait: a training step reads its loss,
+// correct count and gradient norm together, once, after it has queued all
+// its work. `accumulate` adds to the scalar instead of overwriting it. The
+// values are the bits the returning ops give. Invalid input the returning
+// ops throw for (a label outside [0, C)) still throws on the CPU; CUDA, which
+// would have to wait to throw, writes NaN into the scalar instead (callers
+// check their loss for NaN anyway).
+void SoftmaxCrossEntropyInto(const Tensor& logits, const Tensor& labels, const Tensor& valid, float grad_scale,
+                             const Tensor& dlogits, const Tensor& loss_sum, bool accumulate);
+void MeanSquaredErrorInto(const Tensor& pred, const Tensor& target, const Tensor& valid, float grad_scale,
+                          const Tensor& dpred, const Tensor& loss_sum, bool accumulate);
+void CountCorrectInto(const Tensor& logits, const Tensor& labels, const Tensor& valid, const Tensor& count,
+                      bool accumulate);
+// squared_norm = sum of squares of x (as SquaredNorm).
+void SquaredNormInto(const Tensor& x, const Tensor& squared_norm);
+// Gradient clipping by global norm without reading the norm on the host:
+// with norm = sqrt(squared_norm) (f64 scalar on x's device, from
+// SquaredNormInto), x *= float(max_norm / norm) when norm > max_norm, in
+// double as the host would (so the same bits); x is left alone otherwise,
+// and when the norm is NaN.
+void ClipToNorm(const Tensor& x, const Tensor& squared_norm, double max_norm);
 
 // ---- Casts -----------------------------------------------------------------
 void CastF32ToBF16(const Tensor& src, const Tensor& dst);

@@ -26,6 +26,19 @@ void CheckClassification(const OpCheck& check, const Tensor& logits, const Tenso
   check.HasIfDefined(valid, DType::kU8, {*rows});
 }
 
+// Checks pred f32 [N] or [N, 1], target f32 with N elements, valid u8 [N]
+// and dpred like pred; returns N.
+int64_t CheckRegression(const OpCheck& check, const Tensor& pred, const Tensor& target, const Tensor& valid,
+                        const Tensor& dpred) {
+  check.Type(pred, DType::kF32);
+  check.Require(pred.rank() == 1 || (pred.rank() == 2 && pred.dim(1) == 1), "pred must be [N] or [N, 1]");
+  const int64_t rows = pred.dim(0);
+  check.HasElements(target, DType::kF32, rows);
+  check.HasIfDefined(valid, DType::kU8, {rows});
+  check.HasShapeOfIfDefined(dpred, DType::kF32, pred);
+  return rows;
+}
+
 }  // namespace
 
 double SoftmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Tensor& valid, float grad_scale,
@@ -42,12 +55,7 @@ double SoftmaxCrossEntropy(const Tensor& logits, const Tensor& labels, const Ten
 double MeanSquaredError(const Tensor& pred, const Tensor& target, const Tensor& valid, float grad_scale,
                         const Tensor& dpred) {
   OpCheck check("MeanSquaredError", {{"pred", pred}, {"target", target}, {"valid", valid}, {"dpred", dpred}});
-  check.Type(pred, DType::kF32);
-  check.Require(pred.rank() == 1 || (pred.rank() == 2 && pred.dim(1) == 1), "pred must be [N] or [N, 1]");
-  const int64_t rows = pred.dim(0);
-  check.HasElements(target, DType::kF32, rows);
-  check.HasIfDefined(valid, DType::kU8, {rows});
-  check.HasShapeOfIfDefined(dpred, DType::kF32, pred);
+  const int64_t rows = CheckRegression(check, pred, target, valid, dpred);
   return AIF_DISPATCH(check, MeanSquaredError, pred.data<float>(), target.data<float>(), DataOrNull<uint8_t>(valid),
                       rows, grad_scale, DataOrNull<float>(dpred));
 }
@@ -58,6 +66,42 @@ int64_t CountCorrect(const Tensor& logits, const Tensor& labels, const Tensor& v
   CheckClassification(check, logits, labels, valid, &rows, &classes);
   return AIF_DISPATCH(check, CountCorrect, logits.data<float>(), labels.data<int32_t>(), DataOrNull<uint8_t>(valid),
                       rows, classes);
+}
+
+void SoftmaxCrossEntropyInto(const Tensor& logits, const Tensor& labels, const Tensor& valid, float grad_scale,
+                             const Tensor& dlogits, const Tensor& loss_sum, bool accumulate) {
+  OpCheck check("SoftmaxCrossEntropyInto", {{"logits", logits},
+                                            {"labels", labels},
+                                            {"valid", valid},
+                                            {"dlogits", dlogits},
+                                            {"loss_sum", loss_sum}});
+  int64_t rows, classes;
+  CheckClassification(check, logits, labels, valid, &rows, &classes);
+  check.HasShapeOfIfDefined(dlogits, DType::kF32, logits);
+  check.HasElements(loss_sum, DType::kF64, 1);
+  AIF_DISPATCH(check, SoftmaxCrossEntropyInto, logits.data<float>(), labels.data<int32_t>(),
+               DataOrNull<uint8_t>(valid), rows, classes, grad_scale, DataOrNull<float>(dlogits),
+               loss_sum.data<double>(), accumulate);
+}
+
+void MeanSquaredErrorInto(const Tensor& pred, const Tensor& target, const Tensor& valid, float grad_scale,
+                          const Tensor& dpred, const Tensor& loss_sum, bool accumulate) {
+  OpCheck check("MeanSquaredErrorInto",
+                {{"pred", pred}, {"target", target}, {"valid", valid}, {"dpred", dpred}, {"loss_sum", loss_sum}});
+  const int64_t rows = CheckRegression(check, pred, target, valid, dpred);
+  check.HasElements(loss_sum, DType::kF64, 1);
+  AIF_DISPATCH(check, MeanSquaredErrorInto, pred.data<float>(), target.data<float>(), DataOrNull<uint8_t>(valid),
+               rows, grad_scale, DataOrNull<float>(dpred), loss_sum.data<double>(), accumulate);
+}
+
+void CountCorrectInto(const Tensor& logits, const Tensor& labels, const Tensor& valid, const Tensor& count,
+                      bool accumulate) {
+  OpCheck check("CountCorrectInto", {{"logits", logits}, {"labels", labels}, {"valid", valid}, {"count", count}});
+  int64_t rows, classes;
+  CheckClassification(check, logits, labels, valid, &rows, &classes);
+  check.HasElements(count, DType::kF64, 1);
+  AIF_DISPATCH(check, CountCorrectInto, logits.data<float>(), labels.data<int32_t>(), DataOrNull<uint8_t>(valid),
+               rows, classes, count.data<double>(), accumulate);
 }
 
 int64_t CountTopK(const Tensor& logits, const Tensor& labels, const Tensor& valid, int64_t k) {

@@ -18,6 +18,7 @@ double ElementAt(const Tensor& t, int64_t i) {
     case DType::kU8: return t.data<uint8_t>()[i];
     case DType::kI32: return t.data<int32_t>()[i];
     case DType::kI64: return static_cast<double>(t.data<int64_t>()[i]);
+    case DType::kF64: return t.data<double>()[i];
   }
   return 0;
 }

@@ -115,6 +115,26 @@ int64_t CountTopK(const float* logits, const int32_t* labels, const uint8_t* val
   return hits;
 }
 
+// The device-scalar forms: on the CPU the "device" is host memory, so they
+// are the returning ops plus a store.
+void SoftmaxCrossEntropyInto(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows,
+                             int64_t classes, float grad_scale, float* dlogits, double* loss_sum, bool accumulate) {
+  const double loss = SoftmaxCrossEntropy(logits, labels, valid, rows, classes, grad_scale, dlogits);
+  *loss_sum = accumulate ? *loss_sum + loss : loss;
+}
+
+void MeanSquaredErrorInto(const float* pred, const float* target, const uint8_t* valid, int64_t rows,
+                          float grad_scale, float* dpred, double* loss_sum, bool accumulate) {
+  const double loss = MeanSquaredError(pred, target, valid, rows, grad_scale, dpred);
+  *loss_sum = accumulate ? *loss_sum + loss : loss;
+}
+
+void CountCorrectInto(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows,
+                      int64_t classes, double* count, bool accumulate) {
+  const double correct = static_cast<double>(CountCorrect(logits, labels, valid, rows, classes));
+  *count = accumulate ? *count + correct : correct;
+}
+
 void Argmax(const float* logits, int64_t rows, int64_t classes, int32_t* out) {
   for (int64_t r = 0; r < rows; ++r) out[r] = RowArgmax(logits + r * classes, classes);
 }

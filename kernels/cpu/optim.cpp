@@ -1,5 +1,6 @@
 // Optimizer updates and the reductions around them (gradient clipping needs
-// SquaredNorm, Scale; averaging needs Axpy). Each update is one pass over its
+// SquaredNorm and Scale, or SquaredNormInto and ClipToNorm; averaging needs
+// Axpy). Each update is one pass over its
 // arrays, in the order of PyTorch's single-tensor implementations (torch.optim
 // SGD and AdamW), so trajectories match PyTorch's up to float rounding. The
 // per-element steps and AdamW's per-step scalars are kernels/elementwise_math.h's,
@@ -32,6 +33,13 @@ double SquaredNorm(const float* x, int64_t n) {
 #pragma omp simd reduction(+ : sum)
   for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
   return sum;
+}
+
+void SquaredNormInto(const float* x, int64_t n, double* squared_norm) { *squared_norm = SquaredNorm(x, n); }
+
+void ClipToNorm(float* x, int64_t n, const double* squared_norm, double max_norm) {
+  const float factor = ClipFactor(*squared_norm, max_norm);
+  if (factor != 1.0f) Scale(x, n, factor);
 }
 
 AIF_CPU_CLONES void Scale(float* x, int64_t n, float alpha) {

@@ -7,8 +7,10 @@
 // - row-wise (softmax, losses, argmax): one warp per row, lanes striding over
 //   the row's columns, rows handed out warp by warp in a grid-stride loop;
 // - reductions: each thread sums its elements, the block sums its threads in
-//   a fixed order into ReduceSlots::partials[blockIdx.x], the host sums the
-//   blocks in order. No floating-point atomics, so a rerun gives the same bits.
+//   a fixed order into ReduceSlots::partials[blockIdx.x], and the blocks are
+//   summed in order: by the host (ops that return the value) or by a
+//   one-thread kernel into a device scalar (the *Into ops, which do not
+//   wait). No floating-point atomics, so a rerun gives the same bits.
 // Indices are int64_t throughout: tensors may exceed 2^31 elements.
 #pragma once
 
@@ -115,6 +117,16 @@ double Reduce(int blocks, Launch&& launch) {
   ReduceSlots* slots = DeviceReduceSlots();
   launch(slots);
   return SumPartials(ReadReduceSlots(slots, blocks), blocks);
+}
+
+// The same without waiting: the sum goes to *out on the device (added to it
+// when `accumulate`), NaN if the kernel raised the flag (cleared first).
+template <typename Launch>
+void ReduceInto(int blocks, double* out, bool accumulate, Launch&& launch) {
+  ReduceSlots* slots = DeviceReduceSlots();
+  ClearFlag(slots);
+  launch(slots);
+  StorePartialsSum(slots, blocks, out, accumulate);
 }
 
 // Calls f(std::integral_constant<Activation, act>{}), so a launcher picks the

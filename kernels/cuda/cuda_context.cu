@@ -1,6 +1,8 @@
 // Implements cuda_context.h: lazily created per-thread, per-device state.
 #include "kernels/cuda/cuda_context.h"
 
+#include <math_constants.h>
+
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -105,6 +107,24 @@ double SumPartials(const ReduceSlots& slots, int blocks) {
   double sum = 0.0;
   for (int b = 0; b < blocks; ++b) sum += slots.partials[b];
   return sum;
+}
+
+namespace {
+__global__ void StorePartialsSumKernel(const ReduceSlots* slots, int blocks, double* out, bool accumulate) {
+  double sum = 0.0;
+  for (int b = 0; b < blocks; ++b) sum += slots->partials[b];
+  if (slots->flag != kNoFlag) sum = CUDART_NAN;
+  *out = accumulate ? *out + sum : sum;
+}
+}  // namespace
+
+void StorePartialsSum(ReduceSlots* slots, int blocks, double* out, bool accumulate) {
+  AIF_CHECK(blocks >= 0 && blocks <= kMaxPartials, "StorePartialsSum: block count out of range");
+  if (blocks == 0) {
+    if (!accumulate) AIF_CUDA_CHECK(cudaMemsetAsync(out, 0, sizeof(double), CurrentStream()));
+    return;
+  }
+  AIF_LAUNCH(StorePartialsSumKernel, 1, 1, slots, blocks, out, accumulate);
 }
 
 float* ColumnScratch() {

@@ -62,6 +62,13 @@ const ReduceSlots& ReadReduceSlots(const ReduceSlots* slots, int blocks);
 // partials[0] + partials[1] + ... in that order, in double.
 double SumPartials(const ReduceSlots& slots, int blocks);
 
+// Finishes a reduction without waiting for it: a one-thread kernel adds
+// partials[0, blocks) in block order (SumPartials' order, so the same bits)
+// and stores the sum in *out (device memory), or adds it to *out when
+// `accumulate`; NaN instead of the sum if the reduction raised the flag.
+// blocks == 0 stores 0 (or leaves *out alone when accumulating).
+void StorePartialsSum(ReduceSlots* slots, int blocks, double* out, bool accumulate);
+
 // Scratch of kColumnScratchFloats floats for two-stage column sums (dbias).
 constexpr int64_t kColumnScratchFloats = int64_t{1} << 20;
 float* ColumnScratch();

@@ -3,12 +3,13 @@
 // core/rng.h at counter sample_ids[r] * cols + j; pure integer arithmetic)
 // and scale kept elements by the same float 1 / (1 - p) computed on the host.
 // Forward: element-wise grid-stride loop; a RowColCursor gives each element's
-// row (its sample id) and column. A negative sample id, an internal error on
-// the CPU, is flagged by the kernel (atomicMin of the row) and thrown by the
-// launcher, which therefore waits for the kernel (a sync per call; it goes
-// when the ids are validated where they are made). Backward: element-wise
+// row (its sample id) and column. The launcher does not wait: a negative
+// sample id (an internal error the CPU throws for; the trainer's batches are
+// checked on the host before upload) makes the row's outputs NaN and its
+// mask 0, so the loss turns NaN and the step fails. Backward: element-wise
 // dx = dy * (mask * scale), the CPU's expression.
-#include "core/error.h"
+#include <math_constants.h>
+
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/elementwise_math.h"
@@ -19,12 +20,12 @@ namespace cuda {
 namespace {
 
 __global__ void DropoutForwardKernel(const float* x, int64_t n, int64_t cols, float p, float scale, uint64_t seed,
-                                     uint64_t stream, const int64_t* sample_ids, float* y, uint8_t* mask,
-                                     ReduceSlots* slots) {
+                                     uint64_t stream, const int64_t* sample_ids, float* y, uint8_t* mask) {
   for (RowColCursor c(cols); c.i < n; c.Next()) {
     const int64_t id = sample_ids[c.r];
     if (id < 0) {
-      atomicMin(&slots->flag, static_cast<unsigned long long>(c.r));
+      mask[c.i] = 0;
+      y[c.i] = CUDART_NAN_F;
       continue;
     }
     const uint64_t index = static_cast<uint64_t>(id) * static_cast<uint64_t>(cols) + static_cast<uint64_t>(c.j);
@@ -51,16 +52,8 @@ void DropoutForward(const float* x, int64_t rows, int64_t cols, float p, uint64_
     return;
   }
   const float scale = 1.0f / (1.0f - p);
-  ReduceSlots* slots = DeviceReduceSlots();
-  ClearFlag(slots);
-  AIF_LAUNCH(DropoutForwardKernel, ElementBlocks(n), kThreads, x, n, cols, p, scale, seed, stream, sample_ids, y, mask,
-             slots);
-  const unsigned long long bad_row = ReadReduceSlots(slots, 0).flag;
-  if (bad_row == kNoFlag) return;
-  int64_t id = 0;
-  AIF_CUDA_CHECK(cudaMemcpy(&id, sample_ids + bad_row, sizeof(id), cudaMemcpyDeviceToHost));
-  ThrowInternal("op DropoutForward: sample id %lld of row %lld is negative", static_cast<long long>(id),
-                static_cast<long long>(bad_row));
+  AIF_LAUNCH(DropoutForwardKernel, ElementBlocks(n), kThreads, x, n, cols, p, scale, seed, stream, sample_ids, y,
+             mask);
 }
 
 void DropoutBackward(const float* dy, const uint8_t* mask, int64_t n, float p, float* dx) {

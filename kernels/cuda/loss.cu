@@ -9,8 +9,9 @@
 // NaN elsewhere is ignored, ties go to the lower class index. Only the order
 // of the float sum of exponentials differs from the CPU (a few ulp).
 // A label outside [0, C) in a valid row (an internal error, as on the CPU) is
-// flagged with atomicMin of (row << 32 | label) and thrown after the kernel;
-// the loss ops wait for their result anyway.
+// flagged with atomicMin of (row << 32 | label) and thrown after the kernel
+// by the ops that wait for their result; the *Into forms, which do not wait,
+// store NaN instead of the sum (see ops.h).
 #include <cstdint>
 
 #include "core/error.h"
@@ -192,6 +193,35 @@ int64_t CountCorrect(const float* logits, const int32_t* labels, const uint8_t* 
   return static_cast<int64_t>(Reduce(blocks, [&](ReduceSlots* slots) {
     AIF_LAUNCH(CountCorrectKernel, blocks, kThreads, logits, labels, valid, rows, classes, slots);
   }));
+}
+
+void SoftmaxCrossEntropyInto(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows,
+                             int64_t classes, float grad_scale, float* dlogits, double* loss_sum, bool accumulate) {
+  AIF_CHECK(rows <= INT64_C(0xFFFFFFFF), "SoftmaxCrossEntropyInto: more than 2^32 rows");
+  const int blocks = rows == 0 ? 0 : RowBlocks(rows);
+  ReduceInto(blocks, loss_sum, accumulate, [&](ReduceSlots* slots) {
+    if (blocks == 0) return;
+    AIF_LAUNCH(SoftmaxCrossEntropyKernel, blocks, kThreads, logits, labels, valid, rows, classes, grad_scale, dlogits,
+               slots);
+  });
+}
+
+void MeanSquaredErrorInto(const float* pred, const float* target, const uint8_t* valid, int64_t rows,
+                          float grad_scale, float* dpred, double* loss_sum, bool accumulate) {
+  const int blocks = rows == 0 ? 0 : ReduceBlocks(rows);
+  ReduceInto(blocks, loss_sum, accumulate, [&](ReduceSlots* slots) {
+    if (blocks == 0) return;
+    AIF_LAUNCH(MeanSquaredErrorKernel, blocks, kThreads, pred, target, valid, rows, grad_scale, dpred, slots);
+  });
+}
+
+void CountCorrectInto(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows,
+                      int64_t classes, double* count, bool accumulate) {
+  const int blocks = rows == 0 ? 0 : RowBlocks(rows);
+  ReduceInto(blocks, count, accumulate, [&](ReduceSlots* slots) {
+    if (blocks == 0) return;
+    AIF_LAUNCH(CountCorrectKernel, blocks, kThreads, logits, labels, valid, rows, classes, slots);
+  });
 }
 
 int64_t CountTopK(const float* logits, const int32_t* labels, const uint8_t* valid, int64_t rows, int64_t classes,

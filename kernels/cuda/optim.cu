@@ -5,7 +5,9 @@
 // each updated array). The per-element steps and AdamW's per-step scalars are
 // elementwise_math.h's; with --fmad=false the updates give the CPU's bits.
 // SquaredNorm sums squares in double, per block in a fixed order, then the
-// blocks on the host (see cuda_common.cuh).
+// blocks in order: on the host, or for SquaredNormInto in a one-thread kernel
+// (see cuda_common.cuh). ClipToNorm reads that norm on the device, so
+// clipping needs no host round trip.
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/elementwise_math.h"
@@ -41,6 +43,14 @@ __global__ void ScaleKernel(float* x, int64_t n, float alpha) {
   for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) x[i] *= alpha;
 }
 
+// Every thread computes the factor from the device scalar (one cached load
+// and a few double operations) rather than a second kernel handing it over.
+__global__ void ClipToNormKernel(float* x, int64_t n, const double* squared_norm, double max_norm) {
+  const float factor = ClipFactor(*squared_norm, max_norm);
+  if (factor == 1.0f) return;
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) x[i] *= factor;
+}
+
 __global__ void AxpyKernel(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) y[i] += alpha * x[i];
 }
@@ -68,6 +78,19 @@ double SquaredNorm(const float* x, int64_t n) {
   if (n == 0) return 0.0;
   const int blocks = ReduceBlocks(n);
   return Reduce(blocks, [&](ReduceSlots* slots) { AIF_LAUNCH(SquaredNormKernel, blocks, kThreads, x, n, slots); });
+}
+
+void SquaredNormInto(const float* x, int64_t n, double* squared_norm) {
+  const int blocks = n == 0 ? 0 : ReduceBlocks(n);
+  ReduceInto(blocks, squared_norm, /*accumulate=*/false, [&](ReduceSlots* slots) {
+    if (blocks == 0) return;
+    AIF_LAUNCH(SquaredNormKernel, blocks, kThreads, x, n, slots);
+  });
+}
+
+void ClipToNorm(float* x, int64_t n, const double* squared_norm, double max_norm) {
+  if (n == 0) return;
+  AIF_LAUNCH(ClipToNormKernel, ElementBlocks(n), kThreads, x, n, squared_norm, max_norm);
 }
 
 void Scale(float* x, int64_t n, float alpha) {

@@ -20,9 +20,10 @@ void CheckCollectiveTensor(const Tensor& t, const char* call) {
     case DType::kF32:
     case DType::kI32:
     case DType::kI64:
+    case DType::kF64:
       return;
     default:
-      ThrowInternal("%s: %s tensors are not supported by the collectives (f32, i32 and i64 are); got %s", call,
+      ThrowInternal("%s: %s tensors are not supported by the collectives (f32, f64, i32 and i64 are); got %s", call,
                     DTypeName(t.dtype()), t.Describe().c_str());
   }
 }

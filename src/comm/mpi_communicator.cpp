@@ -43,6 +43,7 @@ MPI_Datatype MpiTypeOf(const Tensor& t) {
     case DType::kF32: return MPI_FLOAT;
     case DType::kI32: return MPI_INT32_T;
     case DType::kI64: return MPI_INT64_T;
+    case DType::kF64: return MPI_DOUBLE;
     default: ThrowInternal("no MPI type for %s tensors", DTypeName(t.dtype()));
   }
 }

@@ -43,6 +43,7 @@ ncclDataType_t NcclTypeOf(const Tensor& t) {
     case DType::kF32: return ncclFloat32;
     case DType::kI32: return ncclInt32;
     case DType::kI64: return ncclInt64;
+    case DType::kF64: return ncclFloat64;
     default: ThrowInternal("no NCCL type for %s tensors", DTypeName(t.dtype()));
   }
 }

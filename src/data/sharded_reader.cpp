@@ -298,6 +298,7 @@ class ShardedReader::Impl {
     uint8_t* features = arena_->data(chunk.slot);
     uint8_t* labels = features + feature_bytes_;  // after a full chunk's features, 64-byte aligned
     file_->ReadRows(split_.name, first, n, features, labels);
+    CheckLabels(first, n, labels);
     chunk.features = features;
     chunk.labels = labels;
     chunks_read_++;
@@ -307,6 +308,24 @@ class ShardedReader::Impl {
     slot.first = lru_.begin();
     slot.second = chunk;
     return slot.second;
+  }
+
+  // Class labels index the model's outputs; the kernels take them on trust
+  // (CUDA checks nothing before it is too late to say where), so a label
+  // outside the schema's classes is caught here, where its row is known.
+  void CheckLabels(int64_t first, int64_t n, const uint8_t* raw) const {
+    const DatasetSchema& schema = file_->schema();
+    if (schema.task != Task::kClassification) return;
+    const int64_t classes = schema.num_classes();
+    const int32_t* labels = reinterpret_cast<const int32_t*>(raw);
+    for (int64_t i = 0; i < n; ++i) {
+      if (labels[i] >= 0 && labels[i] < classes) continue;
+      throw Error(ErrorKind::kData,
+                  Format("row %lld of split '%s' in %s has label %d, outside the %lld classes of the dataset's "
+                         "schema (0 to %lld): the file is corrupt; prepare it again with 'aif prepare'",
+                         static_cast<long long>(first + i), split_.name.c_str(), file_->path().c_str(), labels[i],
+                         static_cast<long long>(classes), static_cast<long long>(classes - 1)));
+    }
   }
 
   // Read-ahead: advises the kernel to read the chunks this rank's shares of

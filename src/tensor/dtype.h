@@ -17,11 +17,11 @@
 
 namespace aif {
 
-enum class DType { kF32, kBF16, kI32, kU8, kI64 };
+enum class DType { kF32, kBF16, kI32, kU8, kI64, kF64 };
 
 size_t DTypeSize(DType dtype);
 const char* DTypeName(DType dtype);
-DType ParseDType(const std::string& name);  // "f32", "bf16", "i32", "u8", "i64"; throws kUsage
+DType ParseDType(const std::string& name);  // "f32", "bf16", "i32", "u8", "i64", "f64"; throws kUsage
 
 template <typename T> constexpr DType DTypeOf();
 template <> constexpr DType DTypeOf<float>() { return DType::kF32; }
@@ -29,6 +29,7 @@ template <> constexpr DType DTypeOf<uint16_t>() { return DType::kBF16; }
 template <> constexpr DType DTypeOf<int32_t>() { return DType::kI32; }
 template <> constexpr DType DTypeOf<uint8_t>() { return DType::kU8; }
 template <> constexpr DType DTypeOf<int64_t>() { return DType::kI64; }
+template <> constexpr DType DTypeOf<double>() { return DType::kF64; }
 
 AIF_TENSOR_HD uint16_t FloatToBF16(float f) {
   uint32_t bits;

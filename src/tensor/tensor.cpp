@@ -15,6 +15,7 @@ size_t DTypeSize(DType dtype) {
     case DType::kI32: return 4;
     case DType::kU8: return 1;
     case DType::kI64: return 8;
+    case DType::kF64: return 8;
   }
   return 0;
 }
@@ -26,6 +27,7 @@ const char* DTypeName(DType dtype) {
     case DType::kI32: return "i32";
     case DType::kU8: return "u8";
     case DType::kI64: return "i64";
+    case DType::kF64: return "f64";
   }
   return "?";
 }
@@ -36,7 +38,8 @@ DType ParseDType(const std::string& name) {
   if (name == "i32" || name == "int32") return DType::kI32;
   if (name == "u8" || name == "uint8") return DType::kU8;
   if (name == "i64" || name == "int64") return DType::kI64;
-  ThrowUsage("unknown element type '%s' (expected f32, bf16, i32 or u8)", name.c_str());
+  if (name == "f64" || name == "float64") return DType::kF64;
+  ThrowUsage("unknown element type '%s' (expected f32, bf16, i32, u8, i64 or f64)", name.c_str());
 }
 
 int64_t NumElements(const Shape& shape) {

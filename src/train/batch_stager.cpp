@@ -35,6 +35,9 @@ BatchStager::~BatchStager() = default;
 
 void BatchStager::Push(const Batch& batch) {
   AIF_CHECK(count_ < kSlots, "BatchStager::Push with every slot in use");
+  // The device ops do not wait to check their inputs (kernels/ops.h): the
+  // sample ids are checked here, on the host.
+  for (int64_t id : batch.sample_ids) AIF_CHECK(id >= 0, "BatchStager::Push: a negative sample id");
   const int slot = (first_ + count_) % kSlots;
   Staged& s = slots_[slot].staged;
   if (device_ == DeviceType::kCpu) {

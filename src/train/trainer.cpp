@@ -35,6 +35,11 @@ std::string Duration(double s) {
 // Per-step values all-reduced in one message: sums, and flags as counts.
 enum StepSum { kLoss, kCorrect, kSamples, kSaveFlag, kStopFlag, kNumStepSums };
 
+// Per-step results the ops write on the model's device (f64), read by the
+// host once per step, after the whole step is queued: on a GPU the host never
+// waits between forward, backward and the optimizer.
+enum DeviceScalar { kLossSum, kCorrectCount, kGradSquaredNorm, kNumDeviceScalars };
+
 class Trainer {
  public:
   Trainer(const TrainConfig& config, Communicator& comm) : c_(config), comm_(comm), root_(comm.rank() == 0) {}
@@ -68,6 +73,8 @@ class Trainer {
   int64_t check_every_ = 0;
   std::unique_ptr<BatchStager> stager_;  // the batch in use and the next one
   Tensor dout_, step_sums_;
+  Tensor device_scalars_, host_scalars_;  // DeviceScalar values; host_scalars_ is the host copy on a GPU
+  Tensor loss_sum_, correct_count_, grad_squared_norm_;  // 1-element views of device_scalars_
   TrainProgress progress_;
   TrainResult result_;
   Clock::time_point start_, interval_start_, last_save_;
@@ -155,14 +162,18 @@ void Trainer::Setup() {
   }
   metrics_.reset(new MetricsLog(c_.run_dir + "/metrics.jsonl", root_));
   step_sums_ = Tensor::Zeros({kNumStepSums});
+  device_scalars_ = Tensor::Zeros({kNumDeviceScalars}, DType::kF64, c_.device);
+  host_scalars_ = c_.device == DeviceType::kCpu ? device_scalars_ : Tensor::Zeros({kNumDeviceScalars}, DType::kF64);
+  loss_sum_ = device_scalars_.View(kLossSum, {1});
+  correct_count_ = device_scalars_.View(kCorrectCount, {1});
+  grad_squared_norm_ = device_scalars_.View(kGradSquaredNorm, {1});
   watchdog_.reset(new RankWatchdog(c_.run_dir + "/heartbeats", comm_.rank(), comm_.size(), c_.comm_timeout));
 }
 
 void Trainer::Step(int64_t step) {
   IntervalSums& iv = progress_.interval;
   const float grad_scale = 1.0f / static_cast<float>(c_.batch_size);
-  double loss_sum = 0;
-  int64_t correct = 0, samples = 0;
+  int64_t samples = 0;
   const GradientSync mode = GradientSyncAt(c_.gradient_sync, step);
   const bool sync = mode != GradientSync::kOff;
   const bool overlap = mode == GradientSync::kOverlap;
@@ -186,11 +197,12 @@ void Trainer::Step(int64_t step) {
     // (traced as a data wait inside the forward pass).
     const double staging = StageNextBatch(micro);
     if (!dout_.defined() || dout_.shape() != out.shape()) dout_ = Tensor::Empty(out.shape(), DType::kF32, out.device());
+    // Into device scalars: queued, not waited for (read after the optimizer).
     if (task_ == Task::kClassification) {
-      correct += ops::CountCorrect(out, bt.labels, bt.valid);
-      loss_sum += ops::SoftmaxCrossEntropy(out, bt.labels, bt.valid, grad_scale, dout_);
+      ops::CountCorrectInto(out, bt.labels, bt.valid, correct_count_, micro > 0);
+      ops::SoftmaxCrossEntropyInto(out, bt.labels, bt.valid, grad_scale, dout_, loss_sum_, micro > 0);
     } else {
-      loss_sum += ops::MeanSquaredError(out, bt.labels, bt.valid, grad_scale, dout_);
+      ops::MeanSquaredErrorInto(out, bt.labels, bt.valid, grad_scale, dout_, loss_sum_, micro > 0);
     }
     samples += batch.rows;
     auto tb = Clock::now();
@@ -213,12 +225,14 @@ void Trainer::Step(int64_t step) {
   iv.comm += Seconds(tc, to);
   if (sync) trace_.AddAllReduce(*buckets_, tc, to);
 
-  const double grad_norm = std::sqrt(ops::SquaredNorm(model_->grads()));
-  if (c_.clip_norm > 0 && grad_norm > c_.clip_norm) {
-    ops::Scale(model_->grads(), static_cast<float>(c_.clip_norm / grad_norm));
-  }
+  ops::SquaredNormInto(model_->grads(), grad_squared_norm_);
+  if (c_.clip_norm > 0) ops::ClipToNorm(model_->grads(), grad_squared_norm_, c_.clip_norm);
   last_lr_ = schedule_.At(step);
   optimizer_->Step(*model_, last_lr_);
+  // The step's one wait for the device: its loss, correct count and norm.
+  if (host_scalars_.raw() != device_scalars_.raw()) host_scalars_.CopyFrom(device_scalars_);
+  const double* scalars = host_scalars_.data<double>();
+  const double grad_norm = std::sqrt(scalars[kGradSquaredNorm]);
   auto ts = Clock::now();
   iv.optimizer += Seconds(to, ts);
   trace_.Add(StepTrace::kOptimizer, to, ts);
@@ -227,8 +241,8 @@ void Trainer::Step(int64_t step) {
   // decisions every rank must take together: save now (rank 0's clock),
   // stop now (a signal reached any rank).
   float* sums = step_sums_.data<float>();
-  sums[kLoss] = static_cast<float>(loss_sum);
-  sums[kCorrect] = static_cast<float>(correct);
+  sums[kLoss] = static_cast<float>(scalars[kLossSum]);
+  sums[kCorrect] = static_cast<float>(scalars[kCorrectCount]);
   sums[kSamples] = static_cast<float>(samples);
   sums[kSaveFlag] = root_ && c_.checkpoint_seconds > 0 && Seconds(last_save_, Clock::now()) >= c_.checkpoint_seconds;
   sums[kStopFlag] = StopSignalReceived() != 0;

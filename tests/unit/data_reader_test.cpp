@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/hdf5_io.h"
 #include "data/chunk_arena.h"
 #include "data/dataset_file.h"
 #include "data/epoch_order.h"
@@ -240,6 +241,38 @@ TEST_F(ReaderTest, ReadAheadAdviceIsHarmlessForAnyChunk) {
   f->ReadRows("train", 37, 37, features.data(), labels.data());  // reads still work
   EXPECT_EQ(features[0], 37.0f);
   EXPECT_EQ(labels[0], 37 % 7);
+}
+
+// Overwrites one train label in the file (as another tool, or a bad disk, might).
+void WriteTrainLabel(const std::string& path, int64_t row, int32_t label) {
+  Hdf5Lock lock(Hdf5Mutex());
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t dset = H5Dopen2(file, "splits/train/labels", H5P_DEFAULT);
+  hid_t space = H5Dget_space(dset);
+  const hsize_t start = static_cast<hsize_t>(row), count = 1;
+  H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  hid_t mem = H5Screate_simple(1, &count, nullptr);
+  ASSERT_GE(H5Dwrite(dset, H5T_NATIVE_INT32, mem, space, H5P_DEFAULT, &label), 0);
+  H5Sclose(mem), H5Sclose(space), H5Dclose(dset), H5Fclose(file);
+}
+
+// The kernels take class labels on trust, so the reader checks them against
+// the schema: a data error naming the row, on whichever rank reads it.
+TEST_F(ReaderTest, ALabelOutsideTheClassesIsADataError) {
+  for (int32_t bad : {7, -1}) {
+    WriteTrainLabel(path_, 500, bad);
+    ShardedReader r(path_, opt_, 0, 1);
+    std::string message;
+    try {
+      for (int64_t s = 0; s < r.batches_per_epoch(); ++s) r.Recycle(r.Next());
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kData);
+      message = e.what();
+    }
+    EXPECT_NE(message.find("row 500 of split 'train'"), std::string::npos) << message;
+    EXPECT_NE(message.find("has label " + std::to_string(bad) + ", outside the 7 classes"), std::string::npos)
+        << message;
+  }
 }
 
 TEST_F(ReaderTest, ImpossibleRequestsAreUsageErrors) {
