@@ -28,9 +28,20 @@ const struct Hdf5Init {
   Hdf5Init() { QuietHdf5(); }
 } kHdf5Init;
 
-herr_t InnermostWalker(unsigned n, const H5E_error2_t* err, void* data) {
-  if (n == 0 && err->desc) *static_cast<std::string*>(data) = err->desc;
+herr_t CollectDescriptions(unsigned, const H5E_error2_t* err, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(err->desc ? err->desc : "");
   return 0;
+}
+
+// The operating system's message inside an HDF5 file-driver description
+// ("file write failed: ..., errno = 28, error message = 'No space left on
+// device', ..."), or "" if the description holds none.
+std::string SystemMessageIn(const std::string& desc) {
+  const std::string key = "error message = '";
+  const size_t at = desc.find(key);
+  if (at == std::string::npos) return "";
+  const size_t begin = at + key.size(), end = desc.find('\'', begin);
+  return end == std::string::npos ? "" : desc.substr(begin, end - begin);
 }
 
 }  // namespace
@@ -48,9 +59,18 @@ std::string Hdf5LibraryVersion() {
 }
 
 std::string Hdf5ErrorDetail() {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, InnermostWalker, &detail);
-  return detail;
+  std::vector<std::string> descs;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, CollectDescriptions, &descs);
+  if (descs.empty()) return "";
+  // The API call's own description, plus the system's reason when a file
+  // driver call failed underneath (a full disk says so, with what to do).
+  for (const std::string& desc : descs) {
+    const std::string system = SystemMessageIn(desc);
+    if (system.empty()) continue;
+    const bool full = system.find("No space left") != std::string::npos || system.find("quota") != std::string::npos;
+    return descs.front() + ": " + system + (full ? "; free space or choose another output directory" : "");
+  }
+  return descs.front();
 }
 
 H5Id& H5Id::operator=(H5Id&& other) noexcept {

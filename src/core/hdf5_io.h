@@ -23,7 +23,9 @@ using Hdf5Lock = std::lock_guard<std::recursive_mutex>;
 
 // "1.10.8"
 std::string Hdf5LibraryVersion();
-// The innermost message on HDF5's error stack, or "" if there is none.
+// The failed HDF5 call's message from the error stack, with the operating
+// system's reason when a file-driver call failed under it (e.g. "can't write
+// data: No space left on device; free space or ..."), or "" if the stack is empty.
 std::string Hdf5ErrorDetail();
 
 // Owns an hid_t and closes it with the matching H5*close function.
