@@ -52,6 +52,29 @@ void Matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b
   }
 }
 
+// ---- A linear layer's forward pass ----------------------------------------
+
+void LinearForward(const Tensor& x, const Tensor& w, const Tensor& bias, Activation act, const Tensor& y,
+                   const Tensor& pre) {
+  OpCheck check("LinearForward", {{"x", x}, {"w", w}, {"bias", bias}, {"y", y}, {"pre", pre}});
+  const bool bf16 = x.dtype() == DType::kBF16;
+  check.Type(x, bf16 ? DType::kBF16 : DType::kF32);
+  check.Type(w, x.dtype());
+  check.Require(x.rank() == 2 && w.rank() == 2 && x.dim(1) == w.dim(1), "x must be [N, K] and w [F, K]");
+  const int64_t m = x.dim(0), n = w.dim(0), k = x.dim(1);
+  check.Has(bias, DType::kF32, {n});
+  check.Has(y, DType::kF32, {m, n});
+  check.HasIfDefined(pre, DType::kF32, {m, n});
+  check.Require(!Overlap(y, x) && !Overlap(y, w) && !Overlap(y, bias), "y overlaps an input");
+  const bool fusable = !pre.defined() && m > 0 && n > 0 && k > 0 && FitsBlasInt({m, n, k});
+  if (fusable && AIF_DISPATCH(check, GemmBiasActivation, m, n, k, bf16, x.raw(), w.raw(), bias.data<float>(), act,
+                              y.data<float>())) {
+    return;
+  }
+  Matmul(x, false, w, true, y);
+  BiasActivationForward(y, bias, act, y, pre);
+}
+
 // ---- Bias and activations --------------------------------------------------
 
 namespace {

@@ -44,6 +44,19 @@ void BiasActivationBackward(const Tensor& dy, const Tensor& saved, Activation ac
                             const Tensor& dbias, bool accumulate_dbias);
 // GELU uses the tanh approximation (as PyTorch's approximate='tanh').
 
+// ---- A linear layer's forward pass ----------------------------------------
+// y = act(x @ w^T + bias): x [N, K], w [F, K] (both f32, or both bf16: mixed
+// precision as in Matmul), bias f32 [F], y f32 [N, F]; pre (f32 [N, F], may
+// be undefined) receives x @ w^T + bias, which GELU's backward needs. Exactly
+// Matmul then BiasActivationForward on the CPU (the same bits). CUDA fuses
+// the bias and ReLU (or no activation) into the GEMM's epilogue through
+// cuBLASLt when pre is undefined, which saves a pass over y; it falls back
+// to the two ops where cuBLASLt offers no algorithm, and for GELU. The
+// environment variable AIF_CUBLASLT_EPILOGUE=0 turns the fusion off (to
+// measure it).
+void LinearForward(const Tensor& x, const Tensor& w, const Tensor& bias, Activation act, const Tensor& y,
+                   const Tensor& pre);
+
 // ---- Dropout ---------------------------------------------------------------
 // Element (r, j) of x [N, F] is kept iff UniformFloat(RandomBits(seed,
 // kDropout, stream, sample_ids[r] * F + j).v[0]) >= p, and scaled by 1/(1-p).

@@ -3,7 +3,9 @@
 //   training step of the MLP 784-512-256-10 at batch 256 and the wide MLP
 //   784-4096-4096-10 at batch 4096: per layer the forward x W^T, the weight
 //   gradient dz^T x and the input gradient dz W (training skips the first
-//   layer's, listed anyway). FLOPs = 2 m n k.
+//   layer's, listed anyway). FLOPs = 2 m n k. Hidden layers also as
+//   ops::LinearForward (bias and ReLU fused into the GEMM by cuBLASLt)
+//   against Matmul + BiasActivationForward, to show what the fusion saves.
 // - Conv2dForward/Backward on the Fashion-MNIST CNN's convolutions at batch
 //   128 (jobs/configs/fmnist_cnn.ini): conv(32,3,pad=1) on 1x28x28 and
 //   conv(64,3,pad=1) on 32x14x14. FLOPs = 2 N K P Q C R S per product; the
@@ -15,7 +17,7 @@
 
 #include "core/strings.h"  // Format
 #include "kernel_case.h"
-#include "kernels/ops.h"  // Matmul, Conv2dForward/Backward, casts
+#include "kernels/ops.h"  // Matmul, LinearForward, Conv2dForward/Backward, casts
 
 namespace aif {
 namespace kernel_bench {
@@ -56,6 +58,46 @@ KernelCase Gemm(const std::string& variant, const Shape& as, bool ta, const Shap
   return c;
 }
 
+// A hidden layer's forward pass, y = relu(x W^T + b): ops::LinearForward
+// (cuBLASLt with the bias and ReLU in the GEMM's epilogue), or, `fused`
+// false, the same as Matmul then BiasActivationForward (the extra pass over
+// y the fusion saves). FLOPs: the GEMM's.
+KernelCase Linear(const std::string& variant, int64_t batch, int64_t in, int64_t out, DType dtype, bool fused,
+                  uint64_t seed) {
+  const bool bf16 = dtype == DType::kBF16;
+  KernelCase c{fused ? "LinearForward" : "Matmul+BiasRelu",
+               Format("%s %s", bf16 ? "bf16" : "f32", variant.c_str()),
+               Op({batch, in}, false) + "x" + Op({out, in}, true) + "+b,relu",
+               bf16 ? Peak::kGemmBF16 : Peak::kGemmF32,
+               0,
+               2.0 * batch * out * in,
+               nullptr,
+               nullptr};
+  auto g = std::make_shared<Tensors>();
+  auto run = [=](const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+    if (fused) {
+      ops::LinearForward(x, w, b, ops::Activation::kRelu, y, Tensor());
+    } else {
+      ops::Matmul(x, false, w, true, y);
+      ops::BiasActivationForward(y, b, ops::Activation::kRelu, y, Tensor());
+    }
+  };
+  c.check = [=] {
+    Tensor x = Uniform({batch, in}, seed), w = Uniform({out, in}, seed + 1), b = Uniform({out}, seed + 2);
+    if (bf16) {
+      x = ToBF16(x);
+      w = ToBF16(w);
+    }
+    Tensor y = Tensor::Empty({batch, out});
+    *g = {Gpu(x), Gpu(w), Gpu(b), GpuEmpty({batch, out})};
+    run(x, w, b, y);
+    run((*g)[0], (*g)[1], (*g)[2], (*g)[3]);
+    return Compare("y", (*g)[3], y, 1e-6 * static_cast<double>(in) + 1e-6, 1e-5);
+  };
+  c.run = [=] { run((*g)[0], (*g)[1], (*g)[2], (*g)[3]); };
+  return c;
+}
+
 void AddMlp(std::vector<CaseMaker>* cases, const char* name, const std::vector<int64_t>& widths, int64_t batch) {
   for (DType dtype : {DType::kF32, DType::kBF16}) {
     for (size_t l = 0; l + 1 < widths.size(); ++l) {
@@ -65,6 +107,11 @@ void AddMlp(std::vector<CaseMaker>* cases, const char* name, const std::vector<i
       cases->push_back([=] { return Gemm(layer + " fwd", {batch, in}, false, {out, in}, true, dtype, seed); });
       cases->push_back([=] { return Gemm(layer + " dW", {batch, out}, true, {batch, in}, false, dtype, seed); });
       cases->push_back([=] { return Gemm(layer + " dX", {batch, out}, false, {out, in}, false, dtype, seed); });
+      if (l + 2 < widths.size()) {  // hidden layers: bias and ReLU, fused or not
+        for (bool fused : {true, false}) {
+          cases->push_back([=] { return Linear(layer + " fwd", batch, in, out, dtype, fused, seed); });
+        }
+      }
     }
   }
 }

@@ -67,6 +67,12 @@ void GemmBF16(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t 
   Gemm(transpose_a, transpose_b, m, n, k, alpha, fa, a_cols, fb, b_cols, beta, c, ldc);
 }
 
+// The CPU has no fused epilogue: ops::LinearForward runs Gemm and
+// BiasActivationForward, which is already one pass over y each.
+bool GemmBiasActivation(int64_t, int64_t, int64_t, bool, const void*, const void*, const float*, Activation, float*) {
+  return false;
+}
+
 }  // namespace cpu
 }  // namespace ops
 }  // namespace aif

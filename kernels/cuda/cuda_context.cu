@@ -20,7 +20,9 @@ namespace {
 struct DeviceState {
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
-  void* cudnn_workspace = nullptr;  // from DeviceAlloc
+  cublasLtHandle_t cublas_lt = nullptr;
+  void* cublas_lt_workspace = nullptr;  // kCublasLtWorkspaceBytes, from DeviceAlloc
+  void* cudnn_workspace = nullptr;      // from DeviceAlloc
   size_t cudnn_workspace_bytes = 0;
   ReduceSlots* slots = nullptr;       // device
   ReduceSlots* host_slots = nullptr;  // pinned host memory, the copy's target
@@ -59,6 +61,18 @@ cublasHandle_t CublasHandle() {
   }
   AIF_CUBLAS_CHECK(cublasSetStream(state.cublas, CurrentStream()));
   return state.cublas;
+}
+
+cublasLtHandle_t CublasLtHandle() {
+  DeviceState& state = CurrentDeviceState();
+  if (!state.cublas_lt) AIF_CUBLAS_CHECK(cublasLtCreate(&state.cublas_lt));
+  return state.cublas_lt;
+}
+
+void* CublasLtWorkspace() {
+  DeviceState& state = CurrentDeviceState();
+  if (!state.cublas_lt_workspace) state.cublas_lt_workspace = DeviceAlloc(kCublasLtWorkspaceBytes);
+  return state.cublas_lt_workspace;
 }
 
 cudnnHandle_t CudnnHandle() {

@@ -1,14 +1,16 @@
 // What the kernels of kernels/cuda/ share, per host thread and per device,
-// created on first use: the stream every op launches on, cuBLAS and cuDNN
-// handles, small device scratch for reductions and cuDNN's workspace. Per
-// thread, because a reduction's partial sums travel back to the host after
-// the kernel and two threads must not share them; per device, because
-// handles and memory belong to one. Everything is kept until the process
-// ends (two handles, ~4 MiB and the largest cuDNN workspace asked for, per
-// thread and device): destroying it from thread-exit hooks would race the
-// CUDA runtime's own teardown at exit. Only .cu files include this header.
+// created on first use: the stream every op launches on, cuBLAS, cuBLASLt
+// and cuDNN handles, small device scratch for reductions, and the cuBLASLt
+// and cuDNN workspaces. Per thread, because a reduction's partial sums
+// travel back to the host after the kernel and two threads must not share
+// them; per device, because handles and memory belong to one. Everything is
+// kept until the process ends (three handles, ~36 MiB and the largest cuDNN
+// workspace asked for, per thread and device): destroying it from
+// thread-exit hooks would race the CUDA runtime's own teardown at exit. Only
+// .cu files include this header.
 #pragma once
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -30,6 +32,13 @@ cudaStream_t CurrentStream();
 
 // This thread's cuBLAS handle for the current device, bound to CurrentStream().
 cublasHandle_t CublasHandle();
+
+// This thread's cuBLASLt handle for the current device (cuBLASLt takes the
+// stream per call), and its workspace: kCublasLtWorkspaceBytes of device
+// memory, enough for the split-K algorithms of large GEMMs.
+cublasLtHandle_t CublasLtHandle();
+constexpr size_t kCublasLtWorkspaceBytes = size_t{32} << 20;
+void* CublasLtWorkspace();
 
 // This thread's cuDNN handle for the current device, bound to CurrentStream().
 cudnnHandle_t CudnnHandle();

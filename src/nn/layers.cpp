@@ -73,13 +73,12 @@ Tensor LinearLayer::Forward(const Tensor& x, const PassContext& ctx) {
   x_ = x;
   bf16_ = ctx.gemm_dtype == DType::kBF16;
   Tensor& y = Ensure(y_, {x.dim(0), out_}, DType::kF32, x.device());
-  if (bf16_) {
-    ops::Matmul(RoundedToBF16(x, x16_), false, RoundedToBF16(w_, w16_), true, y);
-  } else {
-    ops::Matmul(x, false, w_, true, y);
-  }
   Tensor pre = act_ == ops::Activation::kGelu ? Ensure(pre_, y.shape(), DType::kF32, x.device()) : Tensor();
-  ops::BiasActivationForward(y, b_, act_, y, pre);
+  if (bf16_) {
+    ops::LinearForward(RoundedToBF16(x, x16_), RoundedToBF16(w_, w16_), b_, act_, y, pre);
+  } else {
+    ops::LinearForward(x, w_, b_, act_, y, pre);
+  }
   return y;
 }
 

@@ -1,6 +1,7 @@
 // The layers of aif models. Linear may carry a fused activation (the model
 // builder folds "linear(N) relu" into one layer: GEMM, then bias and
-// activation in one pass over memory, and the reverse in backward).
+// activation in one pass over memory, on CUDA inside the GEMM's epilogue
+// (ops::LinearForward), and the reverse in backward).
 #pragma once
 
 #include "kernels/ops.h"

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/ops.h"
 #include "tensor/device.h"
 #include "tensor/tensor.h"
 #include "unit/kernels_test_util.h"
@@ -29,6 +30,13 @@ class GpuTest : public ::testing::Test {
 // A copy on the GPU (undefined stays undefined), and back.
 inline Tensor OnGpu(const Tensor& t) { return t.defined() ? t.To(DeviceType::kCuda) : Tensor(); }
 inline Tensor OnCpu(const Tensor& t) { return t.To(DeviceType::kCpu); }
+
+// A CPU f32 tensor rounded to bf16 (the operands of mixed-precision GEMMs).
+inline Tensor ToBF16(const Tensor& f32) {
+  Tensor out = Tensor::Empty(f32.shape(), DType::kBF16);
+  ops::CastF32ToBF16(f32, out);
+  return out;
+}
 
 // The GPU tensor's elements within tol + |cpu| * eps of the CPU tensor's.
 inline ::testing::AssertionResult CloseToCpu(const Tensor& gpu, const Tensor& cpu, double tol, double eps) {

@@ -15,13 +15,8 @@ namespace {
 using gpu_test::CloseToCpu;
 using gpu_test::GpuTest;
 using gpu_test::OnGpu;
+using gpu_test::ToBF16;
 using kernel_test::RandomTensor;
-
-Tensor ToBF16(const Tensor& f32) {
-  Tensor out = Tensor::Empty(f32.shape(), DType::kBF16);
-  ops::CastF32ToBF16(f32, out);
-  return out;
-}
 
 using GpuGemmBF16 = GpuTest;
 

@@ -157,5 +157,40 @@ TEST(KernelsGemm, RejectsAnOutputThatAliasesAnInput) {
       kernel_test::ThrowsError([&] { ops::Matmul(a, false, b, false, a); }, ErrorKind::kInternal, {"overlaps"}));
 }
 
+// LinearForward is Matmul then BiasActivationForward on the CPU, bit for bit
+// (CUDA may fuse the two: tests/gpu/kernels_linear_gpu_test.cpp).
+TEST(KernelsGemm, LinearForwardIsMatmulThenBiasActivation) {
+  const int64_t m = 13, n = 7, k = 29;
+  for (bool bf16 : {false, true}) {
+    for (ops::Activation act : {ops::Activation::kNone, ops::Activation::kRelu, ops::Activation::kGelu}) {
+      Tensor x = RandomTensor({m, k}, 1), w = RandomTensor({n, k}, 2), bias = RandomTensor({n}, 3);
+      if (bf16) {
+        Tensor x16 = Tensor::Empty({m, k}, DType::kBF16), w16 = Tensor::Empty({n, k}, DType::kBF16);
+        ops::CastF32ToBF16(x, x16);
+        ops::CastF32ToBF16(w, w16);
+        x = x16, w = w16;
+      }
+      Tensor y = Tensor::Empty({m, n}), pre = Tensor::Empty({m, n});
+      Tensor want = Tensor::Empty({m, n}), want_pre = Tensor::Empty({m, n});
+      ops::LinearForward(x, w, bias, act, y, pre);
+      ops::Matmul(x, false, w, true, want);
+      ops::BiasActivationForward(want, bias, act, want, want_pre);
+      EXPECT_EQ(std::memcmp(y.raw(), want.raw(), y.nbytes()), 0) << bf16 << " " << static_cast<int>(act);
+      EXPECT_EQ(std::memcmp(pre.raw(), want_pre.raw(), pre.nbytes()), 0);
+      Tensor y2 = Tensor::Empty({m, n});
+      ops::LinearForward(x, w, bias, act, y2, Tensor());
+      EXPECT_EQ(std::memcmp(y2.raw(), want.raw(), y2.nbytes()), 0);
+    }
+  }
+  Tensor x = RandomTensor({m, k}, 1), w = RandomTensor({n, k}, 2), y = Tensor::Empty({m, n});
+  EXPECT_TRUE(kernel_test::ThrowsError(
+      [&] { ops::LinearForward(x, RandomTensor({n, k + 1}, 2), RandomTensor({n}, 3), ops::Activation::kNone, y,
+                               Tensor()); },
+      ErrorKind::kInternal, {"op LinearForward", "x must be [N, K] and w [F, K]"}));
+  EXPECT_TRUE(kernel_test::ThrowsError(
+      [&] { ops::LinearForward(x, w, RandomTensor({n + 1}, 3), ops::Activation::kNone, y, Tensor()); },
+      ErrorKind::kInternal, {"op LinearForward", "bias"}));
+}
+
 }  // namespace
 }  // namespace aif
