@@ -1,6 +1,7 @@
-// aif inspect FILE: a JSON summary of any aif file on stdout. The file's
-// root attribute "format" selects the describer; later formats (checkpoints,
-// models) add an entry to kDescribers.
+// aif inspect FILE: a JSON summary of any aif file on stdout (datasets,
+// models, checkpoints, HDF5 predictions). The file's root attribute "format"
+// selects the describer in kDescribers.
+#include <algorithm>
 #include <iostream>
 
 #include "checkpoint/checkpoint_file.h"
@@ -34,6 +35,48 @@ nlohmann::json DescribeDatasetFile(const std::string& path, const InspectFlags& 
   return j;
 }
 
+// aif predict's HDF5 output (jobs/predict.cpp): its provenance, size, and a
+// summary of the predictions (per-class counts, or the values' range).
+nlohmann::json DescribePredictionsFile(const std::string& path, const InspectFlags&) {
+  H5File file = H5File::OpenReadOnly(path);
+  Hdf5Lock lock(Hdf5Mutex());
+  const hid_t root = file.id();
+  nlohmann::json j;
+  j["format"] = "aif.predictions";
+  j["format_version"] = H5ReadIntAttr(root, "format_version");
+  j["model_params_sha256"] = H5ReadStringAttr(root, "model_params_sha256");
+  j["lineage"] = nlohmann::json::parse(H5ReadStringAttr(root, "lineage"), nullptr, /*allow_exceptions=*/false);
+  const std::vector<int64_t> ids = H5ReadArray<int64_t>(root, "id");
+  j["rows"] = ids.size();
+  if (H5PathExists(root, "predicted")) {
+    const std::vector<std::string> names = H5ReadStrings(root, "class_names");
+    const std::vector<int32_t> predicted = H5ReadArray<int32_t>(root, "predicted");
+    std::vector<int64_t> counts(names.size(), 0);
+    for (int32_t c : predicted) {
+      if (c < 0 || c >= static_cast<int32_t>(names.size())) {
+        ThrowData("'%s': predicted class %d outside the file's %zu classes", path.c_str(), c, names.size());
+      }
+      ++counts[c];
+    }
+    j["task"] = "classification";
+    j["class_names"] = names;
+    nlohmann::json per_class = nlohmann::json::object();
+    for (size_t c = 0; c < names.size(); ++c) per_class[names[c]] = counts[c];
+    j["predicted_counts"] = per_class;
+  } else {
+    const std::vector<float> values = H5ReadArray<float>(root, "prediction");
+    j["task"] = "regression";
+    if (!values.empty()) {
+      double sum = 0;
+      for (float v : values) sum += v;
+      j["prediction"] = {{"min", *std::min_element(values.begin(), values.end())},
+                         {"max", *std::max_element(values.begin(), values.end())},
+                         {"mean", sum / static_cast<double>(values.size())}};
+    }
+  }
+  return j;
+}
+
 struct Describer {
   const char* format;
   nlohmann::json (*describe)(const std::string& path, const InspectFlags& flags);
@@ -45,6 +88,7 @@ const Describer kDescribers[] = {
     {"aif.dataset", DescribeDatasetFile},
     {"aif.model", DescribeModel},
     {"aif.checkpoint", DescribeCheckpoint},
+    {"aif.predictions", DescribePredictionsFile},
 };
 
 }  // namespace
@@ -53,9 +97,9 @@ int InspectMain(int argc, char** argv, JobContext& ctx) {
   std::string path;
   InspectFlags flags;
   JobOptions options("inspect", "aif inspect FILE [--verify] [--full]",
-                     "Prints a JSON summary of an aif file: format and version, schema, sizes, statistics,\n"
-                     "lineage and checksums. --verify recomputes the checksums (reads the whole file) and\n"
-                     "exits 3 when they do not match.");
+                     "Prints a JSON summary of an aif file (dataset, model, checkpoint or HDF5 predictions):\n"
+                     "format and version, schema, sizes, statistics, lineage and checksums. --verify\n"
+                     "recomputes the checksums (reads the whole file) and exits 3 when they do not match.");
   options.AddPositional("file", &path, "the aif file to describe")
       .AddFlag("verify", &flags.verify, "recompute checksums and compare them with the stored ones")
       .AddFlag("full", &flags.full, "include every per-feature statistic (long for images)");

@@ -25,6 +25,10 @@ assert predicted == column_sums, (predicted, column_sums)
 PY
 run_expect 0 mpirun_quiet -np 2 "$AIF" predict --model "$M" --data "$D" --split val --out "$E2E_TMP/p.h5"
 run_expect 0 h5dump -H "$E2E_TMP/p.h5" && expect_out "probabilities"
+# aif inspect describes the predictions file: its rows and per-class counts.
+run_expect 0 "$AIF" inspect "$E2E_TMP/p.h5"
+[ "$(json_get "$E2E_TMP/out" 'd["format"], d["task"], d["rows"], sum(d["predicted_counts"].values())')" \
+  = "aif.predictions classification 6000 6000" ] || fail "inspect of the predictions: $(head -c 300 "$E2E_TMP/out")"
 
 # A CSV with the model's feature columns (and others) scores like the dataset rows.
 "$PY" - "$E2E_TMP" <<'PY'
