@@ -68,7 +68,7 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       .Add<double>("psi-epsilon", &t.psi_epsilon, t.psi_epsilon, "floor of a bin's share in PSI")
       .Add<double>("ks-drift", &t.ks_drift, t.ks_drift,
                    "a feature drifts at a binned KS statistic >= this (when also above its critical value)")
-      .Add<double>("ks-alpha", &t.ks_alpha, t.ks_alpha, "significance level of the KS critical value")
+      .Add<double>("ks-alpha", &t.ks_alpha, t.ks_alpha, "significance level of the KS and PSI critical values")
       .Add<double>("drift-share", &t.drift_share, t.drift_share, "the data set drifts when this share of features does")
       .Add<double>("mean-shift", &t.mean_shift, t.mean_shift,
                    "regression: predictions or targets drift when their mean moves this many reference stds");

@@ -92,8 +92,9 @@ DriftResult DriftCollector::Finish(const DriftThresholds& t) const {
   r.rows = features_.rows();
   r.reference_rows = ref.count;
   r.thresholds = t;
-  const double ks_critical = KsCriticalValue(t.ks_alpha, r.rows, r.reference_rows);
   const int64_t K = features_.reference_bins();
+  const DriftCriticalValues critical{KsCriticalValue(t.ks_alpha, r.rows, r.reference_rows),
+                                     PsiCriticalValue(t.ks_alpha, K, r.rows, r.reference_rows)};
   for (int64_t f = 0; f < features_.num_features(); ++f) {
     FeatureDrift d;
     d.index = f;
@@ -109,14 +110,16 @@ DriftResult DriftCollector::Finish(const DriftThresholds& t) const {
     d.std = features_.Std(f);
     d.min = features_.Min(f);
     d.max = features_.Max(f);
-    MeasureFeature(&d, ks_critical, t);
+    MeasureFeature(&d, critical, t);
     r.features.push_back(std::move(d));
   }
-  r.summary = Summarise(r.features, ks_critical, PsiNoiseFloor(K, r.rows, r.reference_rows), t);
+  r.summary = Summarise(r.features, critical, PsiNoiseFloor(K, r.rows, r.reference_rows), t);
   if (r.summary.psi_noise > t.psi_moderate / 2) {
     r.warnings.push_back(Format("only %lld rows: PSI between two samples of one distribution is about %.3g by "
-                                "chance alone (the moderate threshold is %g); use more rows for a reliable verdict",
-                                static_cast<long long>(r.rows), r.summary.psi_noise, t.psi_moderate));
+                                "chance alone (the moderate threshold is %g), so only PSI above %.3g, its critical "
+                                "value, counts; use more rows to detect smaller shifts",
+                                static_cast<long long>(r.rows), r.summary.psi_noise, t.psi_moderate,
+                                r.summary.psi_critical));
   }
   if (classification_) {
     const std::vector<double> reference(ref.label_counts.begin(), ref.label_counts.end());

@@ -6,16 +6,17 @@
 
 namespace aif {
 
-DriftLevel FeatureLevel(double psi, double ks, double ks_critical, const DriftThresholds& t) {
-  if (psi >= t.psi_drift || (ks >= t.ks_drift && ks >= ks_critical)) return DriftLevel::kDrift;
-  if (psi >= t.psi_moderate) return DriftLevel::kModerate;
+DriftLevel FeatureLevel(double psi, double ks, const DriftCriticalValues& critical, const DriftThresholds& t) {
+  const bool psi_significant = psi > critical.psi, ks_significant = ks >= critical.ks;
+  if ((psi >= t.psi_drift && psi_significant) || (ks >= t.ks_drift && ks_significant)) return DriftLevel::kDrift;
+  if (psi >= t.psi_moderate && psi_significant) return DriftLevel::kModerate;
   return DriftLevel::kNone;
 }
 
-void MeasureFeature(FeatureDrift* f, double ks_critical, const DriftThresholds& t) {
+void MeasureFeature(FeatureDrift* f, const DriftCriticalValues& critical, const DriftThresholds& t) {
   f->psi = Psi(f->reference_counts, f->counts, t.psi_epsilon);
   f->ks = BinnedKs(f->reference_counts, f->counts);
-  f->level = FeatureLevel(f->psi, f->ks, ks_critical, t);
+  f->level = FeatureLevel(f->psi, f->ks, critical, t);
   const double n = std::accumulate(f->counts.begin(), f->counts.end(), 0.0);
   f->below = n > 0 && !f->counts.empty() ? f->counts.front() / n : 0;
   f->above = n > 0 && !f->counts.empty() ? f->counts.back() / n : 0;
@@ -32,7 +33,10 @@ DistributionShift CompareClasses(const std::vector<std::string>& class_names, co
   s.count = current.total();
   s.psi = Psi(s.reference_counts, s.counts, t.psi_epsilon);
   s.total_variation = TotalVariation(s.reference_counts, s.counts);
-  s.drifted = s.count > 0 && s.psi >= t.psi_drift;
+  const double reference_total = std::accumulate(reference.begin(), reference.end(), 0.0);
+  const double critical = PsiCriticalValue(t.ks_alpha, static_cast<int64_t>(reference.size()), s.count,
+                                           static_cast<int64_t>(reference_total));
+  s.drifted = s.count > 0 && s.psi >= t.psi_drift && s.psi > critical;
   return s;
 }
 
@@ -66,11 +70,12 @@ DistributionShift CompareMoments(double reference_mean, double reference_std, do
   return s;
 }
 
-DriftSummary Summarise(const std::vector<FeatureDrift>& features, double ks_critical, double psi_noise,
-                       const DriftThresholds& t) {
+DriftSummary Summarise(const std::vector<FeatureDrift>& features, const DriftCriticalValues& critical,
+                       double psi_noise, const DriftThresholds& t) {
   DriftSummary s;
   s.features = static_cast<int64_t>(features.size());
-  s.ks_critical = ks_critical;
+  s.ks_critical = critical.ks;
+  s.psi_critical = critical.psi;
   s.psi_noise = psi_noise;
   for (const FeatureDrift& f : features) {
     if (f.drifted()) s.drifted++;

@@ -2,12 +2,14 @@
 // for the model's predictions, for the labels, and for the data set as a
 // whole. The rules (docs/monitoring.md):
 //   feature   drift when PSI >= psi_drift, or when the binned KS statistic is
-//             >= ks_drift and above the KS critical value at ks_alpha (an
-//             effect that is both large and not sampling noise); moderate
-//             when PSI >= psi_moderate; otherwise none;
+//             >= ks_drift; moderate when PSI >= psi_moderate; otherwise
+//             none. Each statistic counts only above its critical value at
+//             ks_alpha (an effect that is both large and not sampling noise:
+//             small samples of unchanged data have a large PSI by chance);
 //   data set  drift when drifted features / features >= drift_share;
 //   classes   (predicted classes vs the reference label distribution, or new
-//             labels vs reference labels) drift when PSI >= psi_drift;
+//             labels vs reference labels) drift when PSI >= psi_drift and
+//             above its critical value;
 //   values    (regression) drift when |mean - reference mean| / reference std
 //             >= mean_shift (a constant reference: any change of the mean);
 //   overall   drift when the data set, the predictions or the labels drift.
@@ -36,10 +38,17 @@ struct FeatureDrift {
   bool drifted() const { return level == DriftLevel::kDrift; }
 };
 
-DriftLevel FeatureLevel(double psi, double ks, double ks_critical, const DriftThresholds& t);
+// The critical values at ks_alpha for one comparison's sample sizes: a
+// statistic at or below its critical value is sampling noise.
+struct DriftCriticalValues {
+  double ks = 0;
+  double psi = 0;
+};
+
+DriftLevel FeatureLevel(double psi, double ks, const DriftCriticalValues& critical, const DriftThresholds& t);
 
 // Fills psi, ks, level, below, above from the counts (set beforehand).
-void MeasureFeature(FeatureDrift* feature, double ks_critical, const DriftThresholds& t);
+void MeasureFeature(FeatureDrift* feature, const DriftCriticalValues& critical, const DriftThresholds& t);
 
 // A one-dimensional comparison: class shares, or moments for regression.
 struct DistributionShift {
@@ -69,12 +78,13 @@ struct DriftSummary {
   bool dataset_drift = false;
   double max_psi = 0;
   std::string max_psi_feature;
-  double ks_critical = 0;  // at ks_alpha for these sample sizes
-  double psi_noise = 0;    // PSI expected between two samples of one distribution
+  double ks_critical = 0;   // at ks_alpha for these sample sizes
+  double psi_critical = 0;  // likewise, for the features' PSI
+  double psi_noise = 0;     // PSI expected between two samples of one distribution
 };
 
-DriftSummary Summarise(const std::vector<FeatureDrift>& features, double ks_critical, double psi_noise,
-                       const DriftThresholds& t);
+DriftSummary Summarise(const std::vector<FeatureDrift>& features, const DriftCriticalValues& critical,
+                       double psi_noise, const DriftThresholds& t);
 
 struct DriftResult {
   std::string task;  // "classification" | "regression"

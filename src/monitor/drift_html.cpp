@@ -103,6 +103,7 @@ std::string SummaryTable(const json& report) {
   KvRow(rows, "Highest PSI",
         max_psi.empty() ? "" : max_psi + " (" + HtmlEscape(StringAt(summary, "max_psi_feature")) + ")");
   KvRow(rows, "KS critical value", Metric(summary, "ks_critical"));
+  KvRow(rows, "PSI critical value", Metric(summary, "psi_critical"));
   KvRow(rows, "PSI expected by chance", Metric(summary, "psi_noise"));
   KvRow(rows, "Prediction drift", YesNo(Field(report, "predictions"), "drifted"));
   if (report.is_object() && report.contains("labels")) {
@@ -112,7 +113,7 @@ std::string SummaryTable(const json& report) {
   std::string th;
   if (t.is_object()) {
     auto c = [&](const char* key) { return NumberAt(t, key) ? FormatCompact(*NumberAt(t, key)) : std::string("?"); };
-    th = Format("PSI &ge; %s drift, &ge; %s moderate (&epsilon; %s); KS &ge; %s and above its critical value at "
+    th = Format("PSI &ge; %s drift, &ge; %s moderate (&epsilon; %s); KS &ge; %s; each above its critical value at "
                 "&alpha; = %s; dataset drift at &ge; %s of features; regression mean shift &ge; %s std",
                 c("psi_drift").c_str(), c("psi_moderate").c_str(), c("psi_epsilon").c_str(), c("ks_drift").c_str(),
                 c("ks_alpha").c_str(), Percent(t, "drift_share").c_str(), c("mean_shift").c_str());

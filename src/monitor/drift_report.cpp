@@ -86,6 +86,7 @@ json DriftResultToJson(const DriftResult& r) {
                   {"max_psi", Num(s.max_psi)},
                   {"max_psi_feature", s.max_psi_feature},
                   {"ks_critical", Num(s.ks_critical)},
+                  {"psi_critical", Num(s.psi_critical)},
                   {"psi_noise", Num(s.psi_noise)}};
   json rows = json::array();
   for (const FeatureDrift& f : r.features) rows.push_back(FeatureRow(f));

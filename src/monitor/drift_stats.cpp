@@ -92,6 +92,27 @@ double KsCriticalValue(double alpha, int64_t n, int64_t m) {
   return c * std::sqrt(static_cast<double>(n + m) / (static_cast<double>(n) * static_cast<double>(m)));
 }
 
+double ChiSquareUpperQuantile(double alpha, int64_t df) {
+  // z with P(Z > z) = alpha, by bisection on the normal tail.
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = (lo + hi) / 2;
+    if (0.5 * std::erfc(mid / std::sqrt(2.0)) > alpha) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  const double z = (lo + hi) / 2, k = static_cast<double>(df);
+  const double h = 2.0 / (9.0 * k);
+  return k * std::pow(std::max(0.0, 1.0 - h + z * std::sqrt(h)), 3);
+}
+
+double PsiCriticalValue(double alpha, int64_t bins, int64_t n, int64_t m) {
+  if (n <= 0 || m <= 0 || bins < 2) return 0;
+  return ChiSquareUpperQuantile(alpha, bins - 1) * (1.0 / static_cast<double>(n) + 1.0 / static_cast<double>(m));
+}
+
 double PsiNoiseFloor(int64_t bins, int64_t n, int64_t m) {
   if (n <= 0 || m <= 0 || bins < 2) return 0;
   return static_cast<double>(bins - 1) * (1.0 / static_cast<double>(n) + 1.0 / static_cast<double>(m));

@@ -18,7 +18,7 @@ struct DriftThresholds {
   double psi_moderate = 0.1;  // PSI in [moderate, drift): "moderate"
   double psi_drift = 0.2;     // PSI >= this: drift
   double ks_drift = 0.1;      // binned KS >= this (and significant at ks_alpha): drift
-  double ks_alpha = 0.01;     // significance level of the KS critical value
+  double ks_alpha = 0.01;     // significance level of the KS and PSI critical values
   double drift_share = 0.3;   // dataset drift: drifted features / features >= this
   double mean_shift = 0.5;    // regression: |mean difference| / reference std >= this: drift
 
@@ -52,5 +52,15 @@ double KsCriticalValue(double alpha, int64_t n, int64_t m);
 // distribution is about (k - 1) * (1/n + 1/m) by chance alone (its chi-square
 // approximation); drift.json reports it so small samples are read with care.
 double PsiNoiseFloor(int64_t bins, int64_t n, int64_t m);
+
+// The chi-square distribution's upper-alpha quantile with df >= 1 degrees of
+// freedom (Wilson-Hilferty; within 1 % of the exact value for alpha in
+// [1e-4, 0.5]).
+double ChiSquareUpperQuantile(double alpha, int64_t df);
+
+// The PSI two samples of n and m rows over k bins from one distribution
+// exceed only with probability alpha: chi2_{k-1}(alpha) * (1/n + 1/m), from
+// the same chi-square approximation. PSI at or below it is sampling noise.
+double PsiCriticalValue(double alpha, int64_t bins, int64_t n, int64_t m);
 
 }  // namespace aif

@@ -162,13 +162,13 @@ TEST(DriftDecision, ConstantFeatures) {
   const DriftThresholds t;
   // Constant in the reference and still the same constant: no drift.
   FeatureDrift same = Feature({0, 1000, 0, 0}, {0, 400, 0, 0});
-  MeasureFeature(&same, 0.05, t);
+  MeasureFeature(&same, {0.05, 0.01}, t);
   EXPECT_EQ(same.psi, 0.0);
   EXPECT_EQ(same.ks, 0.0);
   EXPECT_EQ(same.level, DriftLevel::kNone);
   // The constant moved: all mass above the range.
   FeatureDrift moved = Feature({0, 1000, 0, 0}, {0, 0, 0, 400});
-  MeasureFeature(&moved, 0.05, t);
+  MeasureFeature(&moved, {0.05, 0.01}, t);
   EXPECT_EQ(moved.level, DriftLevel::kDrift);
   EXPECT_EQ(moved.above, 1.0);
   EXPECT_EQ(moved.ks, 1.0);
@@ -176,23 +176,64 @@ TEST(DriftDecision, ConstantFeatures) {
 
 TEST(DriftDecision, LevelsAndDatasetShare) {
   const DriftThresholds t;  // 0.1 moderate, 0.2 drift, KS 0.1
-  EXPECT_EQ(FeatureLevel(0.05, 0.02, 0.03, t), DriftLevel::kNone);
-  EXPECT_EQ(FeatureLevel(0.15, 0.02, 0.03, t), DriftLevel::kModerate);
-  EXPECT_EQ(FeatureLevel(0.2, 0.02, 0.03, t), DriftLevel::kDrift);
-  EXPECT_EQ(FeatureLevel(0.05, 0.12, 0.03, t), DriftLevel::kDrift);   // large and significant KS
-  EXPECT_EQ(FeatureLevel(0.05, 0.12, 0.25, t), DriftLevel::kNone);    // large but within sampling noise
+  const DriftCriticalValues large_samples{0.03, 0.01};
+  EXPECT_EQ(FeatureLevel(0.05, 0.02, large_samples, t), DriftLevel::kNone);
+  EXPECT_EQ(FeatureLevel(0.15, 0.02, large_samples, t), DriftLevel::kModerate);
+  EXPECT_EQ(FeatureLevel(0.2, 0.02, large_samples, t), DriftLevel::kDrift);
+  EXPECT_EQ(FeatureLevel(0.05, 0.12, large_samples, t), DriftLevel::kDrift);  // large and significant KS
+  EXPECT_EQ(FeatureLevel(0.05, 0.12, {0.25, 0.01}, t), DriftLevel::kNone);    // large but within sampling noise
+  // Small samples: a PSI of 0.27 is noise when 0.3 is its critical value.
+  const DriftCriticalValues small_samples{0.2, 0.3};
+  EXPECT_EQ(FeatureLevel(0.27, 0.1, small_samples, t), DriftLevel::kNone);
+  EXPECT_EQ(FeatureLevel(0.35, 0.1, small_samples, t), DriftLevel::kDrift);
   std::vector<FeatureDrift> features(10);
   for (int i = 0; i < 10; ++i) features[i].name = "f" + std::to_string(i);
   features[4].level = features[7].level = DriftLevel::kDrift;
   features[4].psi = 0.9;
-  EXPECT_FALSE(Summarise(features, 0.1, 0, t).dataset_drift);  // 2 of 10 < 0.3
+  EXPECT_FALSE(Summarise(features, {0.1, 0.01}, 0, t).dataset_drift);  // 2 of 10 < 0.3
   features[1].level = DriftLevel::kDrift;
-  const DriftSummary s = Summarise(features, 0.1, 0, t);
+  const DriftSummary s = Summarise(features, {0.1, 0.01}, 0, t);
   EXPECT_TRUE(s.dataset_drift);
   EXPECT_EQ(s.drifted, 3);
   EXPECT_DOUBLE_EQ(s.share, 0.3);
   EXPECT_EQ(s.max_psi_feature, "f4");
   EXPECT_EQ(TopFeaturesByPsi(features, 2), (std::vector<int64_t>{4, 0}));
+}
+
+// The PSI critical value: chi-square quantiles (exact values from tables),
+// and unchanged data at a small sample size stays below it while a shift
+// of the same size does not.
+TEST(DriftStats, PsiCriticalValueSeparatesNoiseFromShift) {
+  EXPECT_NEAR(ChiSquareUpperQuantile(0.01, 1), 6.635, 6.635 * 0.01);
+  EXPECT_NEAR(ChiSquareUpperQuantile(0.01, 2), 9.210, 9.210 * 0.01);
+  EXPECT_NEAR(ChiSquareUpperQuantile(0.01, 31), 52.19, 52.19 * 0.01);
+  EXPECT_NEAR(ChiSquareUpperQuantile(0.05, 9), 16.92, 16.92 * 0.01);
+  EXPECT_NEAR(PsiCriticalValue(0.01, 32, 300, 400), 52.19 * (1.0 / 300 + 1.0 / 400), 0.01 * 0.31);
+  EXPECT_EQ(PsiCriticalValue(0.01, 32, 0, 400), 0.0);
+  // 300 new rows of the reference distribution over 32 equal bins, drawn
+  // with a fixed generator: PSI by chance well above psi_drift's 0.2 is
+  // possible, and the decision must not call it drift.
+  const DriftThresholds t;
+  uint64_t state = 12345;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  int flagged = 0;
+  for (int trial = 0; trial < 50; ++trial) {
+    FeatureDrift f = Feature(std::vector<double>(34, 400.0 / 32), std::vector<double>(34, 0.0));
+    f.reference_counts.front() = f.reference_counts.back() = 0;
+    for (int i = 0; i < 300; ++i) f.counts[1 + static_cast<int>(uniform() * 32)] += 1;
+    MeasureFeature(&f, {KsCriticalValue(t.ks_alpha, 300, 400), PsiCriticalValue(t.ks_alpha, 32, 300, 400)}, t);
+    flagged += f.drifted();
+  }
+  EXPECT_LE(flagged, 2) << "unchanged data called drift in " << flagged << " of 50 small samples";
+  // Half the mass moved to the upper half of the range: drift at this size too.
+  FeatureDrift moved = Feature(std::vector<double>(34, 400.0 / 32), std::vector<double>(34, 0.0));
+  moved.reference_counts.front() = moved.reference_counts.back() = 0;
+  for (int i = 0; i < 300; ++i) moved.counts[17 + static_cast<int>(uniform() * 16)] += 1;
+  MeasureFeature(&moved, {KsCriticalValue(t.ks_alpha, 300, 400), PsiCriticalValue(t.ks_alpha, 32, 300, 400)}, t);
+  EXPECT_TRUE(moved.drifted());
 }
 
 TEST(DriftDecision, ClassesAndMoments) {
