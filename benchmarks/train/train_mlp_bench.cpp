@@ -415,7 +415,10 @@ int main(int argc, char** argv) {
     if (!core.empty() && !std::getenv("OPENBLAS_CORETYPE")) setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
     if (!have || threads != have || !core.empty()) execv("/proc/self/exe", argv);
   }
-  o.torch_script = std::string(AIF_SOURCE_DIR) + "/benchmarks/train/torch_mlp.py";
+  // The source tree of the build, or AIF_SOURCE_DIR from the environment
+  // (a build carried to another machine: scripts/gpu_run.sh sets it).
+  const char* source = std::getenv("AIF_SOURCE_DIR");
+  o.torch_script = std::string(source && *source ? source : AIF_SOURCE_DIR) + "/benchmarks/train/torch_mlp.py";
   try {
     return aif::train_bench::Main(o);
   } catch (const std::exception& e) {
