@@ -6,7 +6,7 @@
 # files, so the device tool brings them all back.
 #
 #   bash scripts/gpu_run.sh                      # every stage
-#   STAGES="tests e2e" bash scripts/gpu_run.sh   # some: env tests e2e kernels train compare
+#   STAGES="tests e2e" bash scripts/gpu_run.sh   # some: env tests e2e kernels train allreduce compare
 #   QUICK=1 ...                                  # short benchmarks (a smoke test, not a measurement)
 #
 # Each stage runs under a time limit (STAGE_TIMEOUT, 540 s) so that one call
@@ -106,12 +106,16 @@ for stage in $STAGES; do
         done
       done
       ;;
+    allreduce)  # aif's Communicator with NCCL next to MPI (one GPU: one rank; a ring needs several)
+      step "aif_allreduce_bench (1 rank)" "$RES/allreduce.txt" mpirun --quiet --bind-to none -np 1 \
+        "$CARRY/build/benchmarks/aif_allreduce_bench" --max-bytes 256M --json "$RES/allreduce.json"
+      ;;
     compare)  # against PyTorch eager and torch.compile (the image's CUDA PyTorch)
       step "gpu_compare.sh (PYTHON=$PYTHON)" "$RES/train_compare.txt" bash benchmarks/train/gpu_compare.sh
       cp benchmarks/results/train_gpu_*.json "$RES/" 2>/dev/null
       ;;
     *)
-      note "- unknown stage '$stage' (env tests e2e kernels train compare)"
+      note "- unknown stage '$stage' (env tests e2e kernels train allreduce compare)"
       ;;
   esac
 done
