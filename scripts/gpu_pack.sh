@@ -15,8 +15,10 @@ BUILD=${BUILD_DIR:-build}
 FMNIST=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 OUT=.gpu-carry
 BINS=(aif tests/aif_gpu_tests benchmarks/aif_kernel_bench benchmarks/train_mlp_bench benchmarks/aif_allreduce_bench)
-# glibc and the CUDA libraries: the GPU machine's own.
-SKIP='/(libc|libm|libdl|libpthread|librt|libresolv|libutil|ld-linux[^/]*)\.so|/lib(cuda|cudart|cublas|cublasLt|cudnn[a-z_]*|nccl|nvrtc|nvJitLink)\.so'
+# glibc, the C++ runtime and the CUDA libraries: the GPU machine's own (its
+# newer libstdc++ serves Debian 12's binaries; Debian's would break its
+# PyTorch, which needs a newer one).
+SKIP='/(libc|libm|libdl|libpthread|librt|libresolv|libutil|ld-linux[^/]*|libstdc\+\+|libgcc_s)\.so|/lib(cuda|cudart|cublas|cublasLt|cudnn[a-z_]*|nccl|nvrtc|nvJitLink)\.so'
 
 for b in "${BINS[@]}"; do
   if [ ! -x "$BUILD/$b" ]; then

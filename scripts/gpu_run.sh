@@ -58,7 +58,13 @@ export OPAL_PREFIX=$RT/usr PMIX_INSTALL_PREFIX=$RT/usr/lib/x86_64-linux-gnu/pmix
 export PATH=$RT/usr/bin:$PATH
 . scripts/env.sh
 export BUILD_DIR=$CARRY/build AIF=$CARRY/build/aif AIF_SOURCE_DIR=$ROOT FMNIST_DIR=$CARRY/data
-export PYTHON=${PYTHON:-$(command -v python3)}
+# The image's python3 (with CUDA PyTorch) must not load the packed Debian
+# libraries: the benchmarks start it through a wrapper that drops them.
+if [ -z "${PYTHON:-}" ]; then
+  printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$cuda_dirs" "$(command -v python3)" >"$RT/python3"
+  chmod +x "$RT/python3"
+  export PYTHON=$RT/python3
+fi
 
 {
   echo "# aif on a GPU: $(date -u +%Y-%m-%dT%H:%M:%SZ), stages: $STAGES"
