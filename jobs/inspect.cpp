@@ -46,8 +46,7 @@ nlohmann::json DescribePredictionsFile(const std::string& path, const InspectFla
   j["format_version"] = H5ReadIntAttr(root, "format_version");
   j["model_params_sha256"] = H5ReadStringAttr(root, "model_params_sha256");
   j["lineage"] = nlohmann::json::parse(H5ReadStringAttr(root, "lineage"), nullptr, /*allow_exceptions=*/false);
-  const std::vector<int64_t> ids = H5ReadArray<int64_t>(root, "id");
-  j["rows"] = ids.size();
+  j["rows"] = H5DatasetDims(H5OpenDataset(root, "id").get()).at(0);
   if (H5PathExists(root, "predicted")) {
     const std::vector<std::string> names = H5ReadStrings(root, "class_names");
     const std::vector<int32_t> predicted = H5ReadArray<int32_t>(root, "predicted");
