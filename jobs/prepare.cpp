@@ -3,13 +3,14 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "data/csv_table.h"
 #include "data/prepare.h"
 #include "jobs/job.h"
 
 namespace aif {
 
 int PrepareMain(int argc, char** argv, JobContext& ctx) {
-  std::string source, input_dir, input, label_column, task, out;
+  std::string source, input_dir, input, label_column, task, out, ignore_columns, delimiter;
   double val_fraction = 0.1, test_fraction = 0.1;
   int64_t seed = 0, chunk_rows = 0;
   bool force = false;
@@ -27,6 +28,11 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
                         "IDX sources: directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]")
       .AddOptional<std::string>("input", &input, "csv: the CSV file (header row required)")
       .AddOptional<std::string>("label-column", &label_column, "csv: name of the label column")
+      .AddOptional<std::string>("ignore-columns", &ignore_columns,
+                                "csv: comma-separated columns to drop (ids, free text); every other column but "
+                                "the label is a numeric feature")
+      .Add<std::string>("delimiter", &delimiter, "auto",
+                        "csv: field separator: ',', ';', '|', tab, or auto (detected from the header row)")
       .Add<std::string>("task", &task, "auto",
                         "csv: classification, regression or auto (regression when labels are non-integer numbers)")
       .AddOptional<std::string>("out", &out, "output dataset file (.h5); required")
@@ -51,9 +57,11 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
     if (!csv && options.Has("test-fraction")) {
       ThrowUsage("--test-fraction is for csv; IDX sources use the t10k files as the test split");
     }
-    if (!csv && (options.Has("label-column") || options.Has("task"))) {
-      ThrowUsage("--label-column and --task are for csv sources");
+    if (!csv && (options.Has("label-column") || options.Has("task") || options.Has("ignore-columns") ||
+                 options.Has("delimiter"))) {
+      ThrowUsage("--label-column, --task, --ignore-columns and --delimiter are for csv sources");
     }
+    ParseCsvDelimiter(delimiter);
     if (seed < 0) ThrowUsage("--seed must be >= 0");
     if (chunk_rows < 0) ThrowUsage("--chunk-rows must be >= 0");
     if (PathExists(out) && !force) {
@@ -71,6 +79,10 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       o.input = input;
       o.out = out;
       o.label_column = label_column;
+      for (const std::string& name : Split(ignore_columns, ',')) {
+        if (!Trim(name).empty()) o.ignore_columns.emplace_back(Trim(name));
+      }
+      o.delimiter = ParseCsvDelimiter(delimiter);
       o.task = task;
       o.val_fraction = val_fraction;
       o.test_fraction = test_fraction;

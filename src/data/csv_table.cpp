@@ -10,7 +10,7 @@
 
 namespace aif {
 
-bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields) {
+bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields, char delimiter) {
   fields->clear();
   std::string cur;
   bool quoted = false;
@@ -29,7 +29,7 @@ bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields) {
       }
     } else if (c == '"') {
       quoted = true;
-    } else if (c == ',') {
+    } else if (c == delimiter) {
       fields->push_back(cur);
       cur.clear();
     } else {
@@ -40,7 +40,31 @@ bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields) {
   return !quoted;
 }
 
-CsvRecordReader::CsvRecordReader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+char DetectCsvDelimiter(const std::string& header_line) {
+  const char candidates[] = {',', ';', '\t', '|'};
+  size_t counts[4] = {0, 0, 0, 0};
+  bool quoted = false;
+  for (char c : header_line) {
+    if (c == '"') quoted = !quoted;  // "" toggles twice: no net change
+    if (quoted) continue;
+    for (int k = 0; k < 4; ++k) counts[k] += c == candidates[k];
+  }
+  int best = 0;
+  for (int k = 1; k < 4; ++k) {
+    if (counts[k] > counts[best]) best = k;
+  }
+  return candidates[best];
+}
+
+char ParseCsvDelimiter(const std::string& text) {
+  if (text == "auto") return 0;
+  if (text == "," || text == ";" || text == "|") return text[0];
+  if (text == "tab" || text == "\\t" || text == "\t") return '\t';
+  ThrowUsage("--delimiter must be auto, ',', ';', '|' or tab, got '%s'", text.c_str());
+}
+
+CsvRecordReader::CsvRecordReader(const std::string& path, char delimiter)
+    : path_(path), in_(path, std::ios::binary), delimiter_(delimiter) {
   if (!in_) ThrowErrno("cannot open '" + path + "'");
 }
 
@@ -50,7 +74,8 @@ bool CsvRecordReader::Next(std::vector<std::string>* fields) {
     if (!line_.empty() && line_.back() == '\r') line_.pop_back();
     if (line_no_ == 1 && line_.size() >= 3 && line_.compare(0, 3, "\xEF\xBB\xBF") == 0) line_.erase(0, 3);  // BOM
     if (Trim(line_).empty()) continue;
-    if (!SplitCsvRecord(line_, fields)) Fail("unterminated quoted field");
+    if (delimiter_ == 0) delimiter_ = DetectCsvDelimiter(line_);
+    if (!SplitCsvRecord(line_, fields, delimiter_)) Fail("unterminated quoted field");
     return true;
   }
   return false;
@@ -60,53 +85,72 @@ void CsvRecordReader::Fail(const std::string& what) const {
   throw Error(ErrorKind::kData, Format("%s:%lld: %s", path_.c_str(), static_cast<long long>(line_no_), what.c_str()));
 }
 
-CsvTable ReadCsvTable(const std::string& path, const std::string& label_column) {
+CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --input", path.c_str());
   if (IsDirectory(path)) ThrowIo("'%s' is a directory, expected a CSV file", path.c_str());
-  CsvRecordReader reader(path);
+  const std::string& label_column = options.label_column;
+  CsvRecordReader reader(path, options.delimiter);
   CsvTable t;
   std::vector<std::string> fields;
-  int64_t label_index = -1;
-  size_t columns = 0;
+  std::vector<std::string> column_names;
+  // Per column: -2 ignored, -1 the label, else the feature index.
+  constexpr int64_t kIgnored = -2, kLabel = -1;
+  std::vector<int64_t> role;
   bool have_header = false;
   while (reader.Next(&fields)) {
     if (!have_header) {
       std::set<std::string> seen;
+      std::set<std::string> ignore(options.ignore_columns.begin(), options.ignore_columns.end());
+      bool have_label = false;
       for (size_t c = 0; c < fields.size(); ++c) {
         std::string name(Trim(fields[c]));
         if (name.empty()) reader.Fail(Format("header: column %zu has no name (a header row is required)", c + 1));
         if (!seen.insert(name).second) reader.Fail("header: duplicate column name '" + name + "'");
+        column_names.push_back(name);
         if (name == label_column) {
-          label_index = static_cast<int64_t>(c);
+          if (ignore.count(name)) reader.Fail("header: --ignore-columns names the label column '" + name + "'");
+          role.push_back(kLabel);
+          have_label = true;
+        } else if (ignore.count(name)) {
+          role.push_back(kIgnored);
         } else {
+          role.push_back(static_cast<int64_t>(t.feature_names.size()));
           t.feature_names.push_back(name);
         }
       }
-      if (label_index < 0) {
-        reader.Fail("header: no column named '" + label_column + "' for --label-column (columns: " +
-                    Join(std::vector<std::string>(seen.begin(), seen.end()), ", ") + ")");
+      const std::string columns_text = Join(column_names, ", ");
+      if (!have_label) {
+        std::string hint;
+        if (fields.size() == 1) hint = "; the header is one column: check --delimiter (auto detects , ; tab and |)";
+        reader.Fail("header: no column named '" + label_column + "' for --label-column (columns: " + columns_text + ")" +
+                    hint);
       }
-      if (t.feature_names.empty()) reader.Fail("header: no feature columns besides the label column");
-      columns = fields.size();
+      for (const std::string& name : options.ignore_columns) {
+        if (!seen.count(name)) {
+          reader.Fail("header: no column named '" + name + "' for --ignore-columns (columns: " + columns_text + ")");
+        }
+      }
+      if (t.feature_names.empty()) reader.Fail("header: no feature columns besides the label and ignored columns");
       t.label_name = label_column;
       have_header = true;
       continue;
     }
-    if (fields.size() != columns) {
-      reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), columns));
+    if (fields.size() != column_names.size()) {
+      reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), column_names.size()));
     }
     for (size_t c = 0; c < fields.size(); ++c) {
+      if (role[c] == kIgnored) continue;
       std::string_view cell = Trim(fields[c]);
-      const std::string& col = c == static_cast<size_t>(label_index) ? label_column
-                               : t.feature_names[c < static_cast<size_t>(label_index) ? c : c - 1];
+      const std::string& col = column_names[c];
       if (cell.empty()) reader.Fail("column '" + col + "': missing value");
-      if (c == static_cast<size_t>(label_index)) {
+      if (role[c] == kLabel) {
         t.labels.emplace_back(cell);
         continue;
       }
       auto v = ParseDouble(cell);
       if (!v || !std::isfinite(*v)) {
-        reader.Fail("column '" + col + "': '" + std::string(cell) + "' is not a finite number");
+        reader.Fail("column '" + col + "': '" + std::string(cell) +
+                    "' is not a finite number (features must be numeric; drop a column with --ignore-columns)");
       }
       if (std::fabs(*v) > 3.4e38) reader.Fail("column '" + col + "': '" + std::string(cell) + "' overflows float32");
       t.features.push_back(static_cast<float>(*v));

@@ -1,6 +1,8 @@
 // Parses a CSV file with a header row into numeric feature columns and one
 // label column (kept as text; the caller decides classes or targets).
-// RFC 4180 quoting is supported ("a,b" and "" escapes); lines may end in
+// Fields are separated by ',', ';', a tab or '|': given, or detected from the
+// header row (the one of the four that occurs most outside quotes; ',' when
+// none does). RFC 4180 quoting is supported ("a,b" and "" escapes); lines may end in
 // CRLF; blank lines are skipped. Every problem is Error(kData) that names the
 // file, the line (1-based, the header is line 1) and the column: a missing
 // header, an empty or duplicate column name, a missing label column, a row
@@ -17,6 +19,14 @@
 
 namespace aif {
 
+// What ReadCsvTable takes from a file. Columns named in ignore_columns are
+// dropped (ids, free text); each must exist. delimiter 0 means detect.
+struct CsvTableOptions {
+  std::string label_column;
+  std::vector<std::string> ignore_columns;
+  char delimiter = 0;
+};
+
 struct CsvTable {
   std::vector<std::string> feature_names;  // header order, label column removed
   std::string label_name;
@@ -26,7 +36,7 @@ struct CsvTable {
   int64_t rows() const { return static_cast<int64_t>(labels.size()); }
 };
 
-CsvTable ReadCsvTable(const std::string& path, const std::string& label_column);
+CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options);
 
 // Reads only the named columns, as finite numbers, in the order given;
 // other columns may hold anything (ids, text labels). Missing columns and bad
@@ -36,13 +46,14 @@ std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std
 
 // Reads a CSV file record by record: counts lines (1-based), drops a trailing
 // '\r' and a UTF-8 BOM on line 1, skips blank lines and splits the rest with
-// SplitCsvRecord. An unterminated quoted field is Error(kData)
+// SplitCsvRecord, on `delimiter` or (0) the one DetectCsvDelimiter finds in
+// the first record. An unterminated quoted field is Error(kData)
 // "path:line: unterminated quoted field". The caller checks that the path
 // exists (its message names its own flag); a file that cannot be opened is
 // an errno Error. Not thread-safe; one reader per file.
 class CsvRecordReader {
  public:
-  explicit CsvRecordReader(const std::string& path);
+  explicit CsvRecordReader(const std::string& path, char delimiter = 0);
 
   // Fills *fields with the next non-blank record; false at the end of the
   // file or on a read error (see read_failed).
@@ -51,6 +62,8 @@ class CsvRecordReader {
   int64_t line_no() const { return line_no_; }
   // True if reading stopped on an I/O error rather than the end of the file.
   bool read_failed() const { return in_.bad(); }
+  // The separator in use (0 until the first record when detecting).
+  char delimiter() const { return delimiter_; }
   // Throws Error(kData) "path:line: what" for the record last returned.
   [[noreturn]] void Fail(const std::string& what) const;
 
@@ -59,10 +72,19 @@ class CsvRecordReader {
   std::ifstream in_;
   std::string line_;
   int64_t line_no_ = 0;
+  char delimiter_ = 0;
 };
 
 // Splits one CSV record (no line terminator) into fields. Exposed for tests.
 // Returns false on an unterminated quote.
-bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields);
+bool SplitCsvRecord(const std::string& line, std::vector<std::string>* fields, char delimiter = ',');
+
+// The separator of a header line: whichever of ',', ';', '\t' and '|' occurs
+// most often outside quotes (ties in that order); ',' when none occurs.
+char DetectCsvDelimiter(const std::string& header_line);
+
+// Parses a --delimiter value: "auto" (0), ",", ";", "|", "tab" or "\t".
+// Anything else is Error(kUsage).
+char ParseCsvDelimiter(const std::string& text);
 
 }  // namespace aif

@@ -196,7 +196,11 @@ PrepareResult PrepareIdx(const IdxPrepareOptions& o, nlohmann::json lineage) {
 
 PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   if (o.label_column.empty()) ThrowUsage("--label-column is required with --source csv");
-  CsvTable t = ReadCsvTable(o.input, o.label_column);
+  CsvTableOptions read_options;
+  read_options.label_column = o.label_column;
+  read_options.ignore_columns = o.ignore_columns;
+  read_options.delimiter = o.delimiter;
+  CsvTable t = ReadCsvTable(o.input, read_options);
   const int64_t rows = t.rows();
 
   // Decide the task from the labels when asked to.

@@ -41,6 +41,22 @@ run_expect 0 "$AIF" prepare --source csv --input "$T/reg.csv" --label-column tar
 run_expect 0 "$AIF" inspect "$T/reg.h5"
 [ "$(json_get "$T/out" 'd["schema"]["task"]')" = regression ] || fail "regression not detected"
 
+# A semicolon-separated export with an id and a text column: the separator is
+# detected, --ignore-columns drops the two, and a wrong --delimiter says so.
+{ echo "id;note;x1;x2;label"; for i in $(seq 1 40); do echo "$((500 + i));\"n $i\";$i;$((i * 3));c$((i % 3))"; done; } \
+  >"$T/semi.csv"
+run_expect 0 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column label --ignore-columns id,note \
+  --out "$T/semi.h5"
+run_expect 0 "$AIF" inspect "$T/semi.h5"
+[ "$(json_get "$T/out" 'd["schema"]["feature_names"]')" = "['x1', 'x2']" ] || fail "ignored columns kept"
+run_expect 3 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column label --out "$T/semi2.h5" \
+  && expect_err "--ignore-columns"
+run_expect 3 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column label --delimiter , --out "$T/semi2.h5" \
+  && expect_err "--delimiter"
+run_expect 2 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column label --delimiter :: --out "$T/semi2.h5" \
+  && expect_err "--delimiter"
+expect_no_file "$T/semi2.h5"
+
 # Under mpirun a bad input is reported once, with the data exit code.
 run_expect 3 mpirun_quiet -np 2 "$AIF" prepare --source csv --input "$T/text.csv" --label-column y --out "$T/m.h5" \
   && expect_one_error_line

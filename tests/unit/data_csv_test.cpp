@@ -17,6 +17,21 @@ TEST(CsvRecord, QuotesAndEscapes) {
   ASSERT_TRUE(SplitCsvRecord("a,\"b,c\",\"d\"\"e\",", &f));
   EXPECT_EQ(f, (std::vector<std::string>{"a", "b,c", "d\"e", ""}));
   EXPECT_FALSE(SplitCsvRecord("a,\"open", &f));
+  ASSERT_TRUE(SplitCsvRecord("1;\"2;3\";x", &f, ';'));
+  EXPECT_EQ(f, (std::vector<std::string>{"1", "2;3", "x"}));
+}
+
+TEST(CsvRecord, DelimiterDetectionAndParsing) {
+  EXPECT_EQ(DetectCsvDelimiter("a,b,y"), ',');
+  EXPECT_EQ(DetectCsvDelimiter("a;b;y"), ';');
+  EXPECT_EQ(DetectCsvDelimiter("a\tb\ty"), '\t');
+  EXPECT_EQ(DetectCsvDelimiter("a|b|y"), '|');
+  EXPECT_EQ(DetectCsvDelimiter("\"a,1\";\"b,2\";y"), ';');  // commas inside quotes do not count
+  EXPECT_EQ(DetectCsvDelimiter("label"), ',');                // one column
+  EXPECT_EQ(ParseCsvDelimiter("auto"), 0);
+  EXPECT_EQ(ParseCsvDelimiter(";"), ';');
+  EXPECT_EQ(ParseCsvDelimiter("tab"), '\t');
+  EXPECT_THROW(ParseCsvDelimiter("::"), Error);
 }
 
 class CsvFixture : public ::testing::Test {
@@ -125,6 +140,57 @@ TEST_F(CsvFixture, TaskDetectionAndRegressionTargets) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(":3:"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(CsvFixture, OtherDelimitersAndIgnoredColumns) {
+  // Semicolons and tabs are detected from the header; ids and text dropped.
+  for (const char* sep : {";", "\t", "|"}) {
+    std::string text = std::string("id") + sep + "name" + sep + "a" + sep + "y" + sep + "b\n";
+    for (int i = 0; i < 40; ++i) {
+      text += std::to_string(1000 + i) + sep + "\"row " + std::to_string(i) + "\"" + sep + std::to_string(i) + sep +
+              (i % 2 ? "odd" : "even") + sep + std::to_string(2 * i) + "\n";
+    }
+    CsvPrepareOptions o;
+    o.input = Write(text);
+    o.out = dir_.File("sep.h5");
+    o.label_column = "y";
+    o.ignore_columns = {"id", "name"};
+    RemoveFileIfExists(o.out);
+    PrepareCsv(o, nlohmann::json::object());
+    auto f = DatasetFile::Open(o.out);
+    EXPECT_EQ(f->schema().feature_names, (std::vector<std::string>{"a", "b"})) << sep;
+    const SplitInfo& train = f->split("train");
+    std::vector<float> x(train.rows * 2);
+    std::vector<int32_t> y(train.rows);
+    f->ReadRows("train", 0, train.rows, x.data(), y.data());
+    for (int64_t r = 0; r < train.rows; ++r) {
+      EXPECT_EQ(x[2 * r + 1], 2 * x[2 * r]);
+      EXPECT_EQ(f->schema().class_names[y[r]], static_cast<int>(x[2 * r]) % 2 ? "odd" : "even");
+    }
+  }
+  // Without --ignore-columns the text column is an error that says how to drop it.
+  const std::string text = "id,name,y\n1,abc,0\n2,def,1\n";
+  ExpectError(text, {"column 'name'", "'abc'", "--ignore-columns"});
+  // Naming a missing column, or the label, is an error too.
+  CsvPrepareOptions o;
+  o.input = Write(text);
+  o.out = dir_.File("x.h5");
+  o.label_column = "y";
+  for (auto ignore : {std::vector<std::string>{"nope"}, std::vector<std::string>{"y"},
+                      std::vector<std::string>{"id", "name"}}) {
+    o.ignore_columns = ignore;
+    EXPECT_THROW(PrepareCsv(o, nlohmann::json::object()), Error) << ignore[0];
+  }
+  // An explicit delimiter that does not match: one column, with a hint.
+  o.ignore_columns.clear();
+  o.delimiter = ';';
+  try {
+    PrepareCsv(o, nlohmann::json::object());
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--delimiter"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(PathExists(o.out));
 }
 
 }  // namespace
