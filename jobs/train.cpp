@@ -14,6 +14,7 @@
 #include "jobs/job_device.h"
 #include "train/device_option.h"
 #include "train/stop_signal.h"
+#include "train/train_state.h"
 #include "train/trainer.h"
 #if defined(AIF_WITH_CUDA)
 #include "comm/nccl_communicator.h"
@@ -107,6 +108,7 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
     const DatasetSchema& schema = dataset->schema();
     Model::Build(c.model_spec, schema.sample_shape,
                  schema.task == Task::kClassification ? schema.num_classes() : 1);
+    CheckTrainSetup(c, *dataset, ctx.rank, ctx.world_size);
     // Which checkpoint to continue from: every rank reads and verifies the
     // same files, so they agree (and a damaged newest one is skipped alike).
     CheckpointDir checkpoints(c.run_dir);
@@ -121,6 +123,7 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       c.resume = std::make_shared<const Checkpoint>(ReadCheckpointFile(resume));
       c.resume_path = resume;
     }
+    if (c.resume) CheckResumeCompatible(*c.resume, c, dataset->fingerprint());
   });
   c.effective_config = options.EffectiveConfig();
   c.lineage = JobLineage(ctx, options);

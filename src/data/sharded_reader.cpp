@@ -59,33 +59,69 @@ ReaderCursor ReaderCursor::FromJson(const nlohmann::json& j) {
   return ReaderCursor{j["epoch"].get<int64_t>(), j["position"].get<int64_t>()};
 }
 
+namespace {
+
+// One rank's share of a split and what its reader must hold at least,
+// from the options alone; every impossible option is Error(kUsage) here,
+// so CheckOptions can refuse them without opening a reader.
+struct ReaderPlan {
+  int64_t share_begin = 0, share_rows = 0;
+  OrderSpec spec;
+  int64_t batch_bytes = 0, chunk_bytes = 0, order_bytes = 0;
+};
+
+ReaderPlan PlanReader(const DatasetSchema& schema, const SplitInfo& split, const ReaderOptions& o, int rank,
+                      int world) {
+  const int64_t F = schema.num_features(), N = split.rows, B = o.global_batch;
+  if (world < 1 || rank < 0 || rank >= world) ThrowInternal("bad rank %d of %d", rank, world);
+  if (B < world) {
+    ThrowUsage("the global batch size %lld is smaller than the number of ranks %d; every rank needs at least "
+               "one sample",
+               static_cast<long long>(B), world);
+  }
+  if (o.remainder == Remainder::kDrop && B > N) {
+    ThrowUsage("the global batch size %lld exceeds the %lld samples of split '%s'; use a batch of at most %lld",
+               static_cast<long long>(B), static_cast<long long>(N), o.split.c_str(), static_cast<long long>(N));
+  }
+  if (o.window_chunks < 1) ThrowUsage("the shuffle window must be at least 1 chunk");
+  ReaderPlan p;
+  // This rank's share of every global batch.
+  p.share_begin = rank * (B / world) + std::min<int64_t>(rank, B % world);
+  p.share_rows = B / world + (rank < B % world ? 1 : 0);
+  p.spec = OrderSpec{N, split.chunk_rows, o.seed, o.shuffle,
+                     std::min<int64_t>(o.window_chunks, (int64_t{1} << 31) / split.chunk_rows)};
+  const int64_t row_out = F * 4 + 8 + 4 + 1;  // features, id, label, valid
+  p.batch_bytes = p.share_rows * row_out;
+  p.chunk_bytes = split.chunk_rows * (F * static_cast<int64_t>(FeatureTypeSize(schema.feature_type)) + 4);
+  p.order_bytes = EpochOrder::MemoryBytes(p.spec);
+  // Held at once: queued batches, the one being built, the caller's one.
+  const int64_t minimum = p.order_bytes + p.chunk_bytes + 3 * p.batch_bytes;
+  if (minimum > o.memory_bytes) {
+    ThrowUsage("the reader memory bound %s is too small for a local batch of %s and a chunk of %s; raise it to at "
+               "least %s (option --reader-memory)",
+               HumanBytes(static_cast<double>(o.memory_bytes)).c_str(),
+               HumanBytes(static_cast<double>(p.batch_bytes)).c_str(),
+               HumanBytes(static_cast<double>(p.chunk_bytes)).c_str(), HumanBytes(static_cast<double>(minimum)).c_str());
+  }
+  return p;
+}
+
+}  // namespace
+
 class ShardedReader::Impl {
  public:
   Impl(const std::string& path, const ReaderOptions& o, int rank, int world)
       : opt_(o), rank_(rank), world_(world), file_(DatasetFile::Open(path)), split_(file_->split(o.split)) {
     const DatasetSchema& schema = file_->schema();
+    const ReaderPlan plan = PlanReader(schema, split_, o, rank, world);
     F_ = schema.num_features();
     N_ = split_.rows;
     B_ = o.global_batch;
-    if (world < 1 || rank < 0 || rank >= world) ThrowInternal("bad rank %d of %d", rank, world);
-    if (B_ < world) {
-      ThrowUsage("the global batch size %lld is smaller than the number of ranks %d; every rank needs at least "
-                 "one sample",
-                 static_cast<long long>(B_), world);
-    }
-    if (o.remainder == Remainder::kDrop && B_ > N_) {
-      ThrowUsage("the global batch size %lld exceeds the %lld samples of split '%s'; use a smaller batch or "
-                 "remainder 'pad'",
-                 static_cast<long long>(B_), static_cast<long long>(N_), o.split.c_str());
-    }
-    if (o.window_chunks < 1) ThrowUsage("the shuffle window must be at least 1 chunk");
-    // This rank's share of every global batch.
-    share_begin_ = rank * (B_ / world) + std::min<int64_t>(rank, B_ % world);
-    share_rows_ = B_ / world + (rank < B_ % world ? 1 : 0);
-    spec_ = OrderSpec{N_, split_.chunk_rows, o.seed, o.shuffle,
-                      std::min<int64_t>(o.window_chunks, (int64_t{1} << 31) / split_.chunk_rows)};
+    share_begin_ = plan.share_begin;
+    share_rows_ = plan.share_rows;
+    spec_ = plan.spec;
     SetUpNormalization(schema);
-    PlanMemory(schema);
+    PlanMemory(schema, plan);
     StartThread();
   }
 
@@ -192,21 +228,12 @@ class ShardedReader::Impl {
     }
   }
 
-  // Splits memory_bytes between prefetched batches and the chunk cache.
-  void PlanMemory(const DatasetSchema& schema) {
-    const int64_t row_out = F_ * 4 + 8 + 4 + 1;  // features, id, label, valid
-    batch_bytes_ = share_rows_ * row_out;
-    chunk_bytes_ = split_.chunk_rows * (F_ * static_cast<int64_t>(FeatureTypeSize(schema.feature_type)) + 4);
-    const int64_t order_bytes = EpochOrder::MemoryBytes(spec_);
-    // Held at once: queued batches, the one being built, the caller's one.
-    const int64_t minimum = order_bytes + chunk_bytes_ + 3 * batch_bytes_;
-    if (minimum > opt_.memory_bytes) {
-      ThrowUsage("the reader memory bound %s is too small for a local batch of %s and a chunk of %s; raise it to at "
-                 "least %s (option --reader-memory)",
-                 HumanBytes(static_cast<double>(opt_.memory_bytes)).c_str(),
-                 HumanBytes(static_cast<double>(batch_bytes_)).c_str(),
-                 HumanBytes(static_cast<double>(chunk_bytes_)).c_str(), HumanBytes(static_cast<double>(minimum)).c_str());
-    }
+  // Splits memory_bytes between prefetched batches and the chunk cache
+  // (PlanReader checked that the bound holds the minimum).
+  void PlanMemory(const DatasetSchema& schema, const ReaderPlan& plan) {
+    batch_bytes_ = plan.batch_bytes;
+    chunk_bytes_ = plan.chunk_bytes;
+    const int64_t order_bytes = plan.order_bytes;
     const int64_t avail = opt_.memory_bytes - order_bytes;
     depth_ = std::clamp<int64_t>(avail / 2 / std::max<int64_t>(batch_bytes_, 1) - 2, 1,
                                  std::max<int64_t>(1, opt_.prefetch_batches));
@@ -472,6 +499,9 @@ class ShardedReader::Impl {
 ShardedReader::ShardedReader(const std::string& path, const ReaderOptions& options, int rank, int world_size)
     : impl_(new Impl(path, options, rank, world_size)) {}
 ShardedReader::~ShardedReader() = default;
+void ShardedReader::CheckOptions(const DatasetFile& file, const ReaderOptions& options, int rank, int world_size) {
+  PlanReader(file.schema(), file.split(options.split), options, rank, world_size);
+}
 Batch ShardedReader::Next() { return impl_->Next(); }
 void ShardedReader::Recycle(Batch&& batch) { impl_->Recycle(std::move(batch)); }
 void ShardedReader::Seek(const ReaderCursor& cursor) { impl_->Seek(cursor); }

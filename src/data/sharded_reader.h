@@ -106,6 +106,9 @@ class ShardedReader {
   // the file.
   ShardedReader(const std::string& path, const ReaderOptions& options, int rank, int world_size);
   ~ShardedReader();
+  // The constructor's checks of the options alone, without reading: lets a
+  // job refuse impossible options on every rank alike before it starts.
+  static void CheckOptions(const DatasetFile& file, const ReaderOptions& options, int rank, int world_size);
   ShardedReader(const ShardedReader&) = delete;
   ShardedReader& operator=(const ShardedReader&) = delete;
 

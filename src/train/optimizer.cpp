@@ -62,19 +62,23 @@ class AdamW : public Optimizer {
 
 }  // namespace
 
-std::unique_ptr<Optimizer> Optimizer::Create(const OptimizerConfig& c, const Model& model) {
+void ValidateOptimizerConfig(const OptimizerConfig& c) {
   if (c.weight_decay < 0) ThrowUsage("--weight-decay must be >= 0, got %g", c.weight_decay);
   if (c.name == "sgd") {
     if (c.momentum < 0 || c.momentum >= 1) ThrowUsage("--momentum must be in [0, 1), got %g", c.momentum);
     if (c.nesterov && c.momentum == 0) ThrowUsage("--nesterov needs --momentum > 0");
-    return std::unique_ptr<Optimizer>(new Sgd(c, model));
-  }
-  if (c.name == "adamw") {
+  } else if (c.name == "adamw") {
     if (c.beta1 < 0 || c.beta1 >= 1 || c.beta2 < 0 || c.beta2 >= 1) ThrowUsage("--beta1/--beta2 must be in [0, 1)");
     if (c.eps <= 0) ThrowUsage("--eps must be > 0");
-    return std::unique_ptr<Optimizer>(new AdamW(c, model));
+  } else {
+    ThrowUsage("--optimizer must be sgd or adamw, got '%s'", c.name.c_str());
   }
-  ThrowUsage("--optimizer must be sgd or adamw, got '%s'", c.name.c_str());
+}
+
+std::unique_ptr<Optimizer> Optimizer::Create(const OptimizerConfig& c, const Model& model) {
+  ValidateOptimizerConfig(c);
+  if (c.name == "sgd") return std::unique_ptr<Optimizer>(new Sgd(c, model));
+  return std::unique_ptr<Optimizer>(new AdamW(c, model));
 }
 
 }  // namespace aif

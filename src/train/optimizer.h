@@ -21,9 +21,12 @@ struct OptimizerConfig {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adamw
 };
 
+// Throws kUsage for an unknown name or out-of-range hyper-parameters.
+void ValidateOptimizerConfig(const OptimizerConfig& config);
+
 class Optimizer {
  public:
-  // Throws kUsage for an unknown name or out-of-range hyper-parameters.
+  // Validates the config (ValidateOptimizerConfig) first.
   static std::unique_ptr<Optimizer> Create(const OptimizerConfig& config, const Model& model);
   virtual ~Optimizer() = default;
   // One update of every parameter with learning rate `lr`, from model.grads().

@@ -65,6 +65,8 @@ void TrainConfig::Validate(int world_size) const {
   if (comm_timeout < 0) ThrowUsage("--comm-timeout must be >= 0 (0: no watchdog)");
   if (retention.keep_last < 1 || retention.keep_every < 0) ThrowUsage("--keep-last must be >= 1 and --keep-every >= 0");
   if (trace_steps < 0) ThrowUsage("--trace-steps must be >= 0");
+  if (shuffle_window < 1) ThrowUsage("--shuffle-window must be at least 1 (chunks shuffled together)");
+  ValidateOptimizerConfig(optimizer);
   LrSchedule s = schedule;
   s.Validate();
 }

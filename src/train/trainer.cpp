@@ -84,13 +84,7 @@ class Trainer {
 
 void Trainer::Setup() {
   c_.Validate(comm_.size());
-  ro_.split = "train";
-  ro_.global_batch = c_.batch_size / c_.micro_batches;
-  ro_.seed = c_.seed;
-  ro_.window_chunks = c_.shuffle_window;
-  ro_.remainder = Remainder::kDrop;
-  ro_.normalization = ParseNormalization(c_.normalization);
-  ro_.memory_bytes = c_.reader_memory;
+  ro_ = TrainReaderOptions(c_);
   reader_.reset(new ShardedReader(c_.data, ro_, comm_.rank(), comm_.size()));
   const DatasetFile& dataset = reader_->dataset();
   const DatasetSchema& schema = dataset.schema();
@@ -426,6 +420,34 @@ TrainResult Trainer::Run() {
 }
 
 }  // namespace
+
+ReaderOptions TrainReaderOptions(const TrainConfig& c) {
+  ReaderOptions o;
+  o.split = "train";
+  o.global_batch = c.batch_size / c.micro_batches;
+  o.seed = c.seed;
+  o.window_chunks = c.shuffle_window;
+  o.remainder = Remainder::kDrop;
+  o.normalization = ParseNormalization(c.normalization);
+  o.memory_bytes = c.reader_memory;
+  return o;
+}
+
+void CheckTrainSetup(const TrainConfig& c, const DatasetFile& dataset, int rank, int world_size) {
+  c.Validate(world_size);
+  const ReaderOptions train = TrainReaderOptions(c);
+  ShardedReader::CheckOptions(dataset, train, rank, world_size);
+  // One step takes micro_batches batches of batch_size / micro_batches rows.
+  const int64_t rows = dataset.split("train").rows;
+  if (rows / train.global_batch < c.micro_batches) {
+    ThrowUsage("--batch-size %lld exceeds the %lld rows of the train split; use at most %lld",
+               static_cast<long long>(c.batch_size), static_cast<long long>(rows),
+               static_cast<long long>(rows / c.micro_batches * c.micro_batches));
+  }
+  if (dataset.HasSplit("val")) {
+    ShardedReader::CheckOptions(dataset, HeldOutReaderOptions(train, "val", c.eval_batch_size), rank, world_size);
+  }
+}
 
 TrainResult Train(const TrainConfig& config, Communicator& comm) {
   Trainer trainer(config, comm);

@@ -11,9 +11,21 @@
 #pragma once
 
 #include "comm/communicator.h"
+#include "data/dataset_file.h"
+#include "data/sharded_reader.h"
 #include "train/train_config.h"
 
 namespace aif {
+
+// The train split's reader options of a run (the val split's derive from
+// them with HeldOutReaderOptions).
+ReaderOptions TrainReaderOptions(const TrainConfig& config);
+
+// Every check of `config` against `dataset` that Train makes before its
+// first collective (readers, batch against split sizes, optimizer), without
+// starting anything: kUsage, the same on every rank, so a job can raise it
+// collectively (one line, not one per rank).
+void CheckTrainSetup(const TrainConfig& config, const DatasetFile& dataset, int rank, int world_size);
 
 // Throws kUsage for configurations that do not fit the data, kData when the
 // loss becomes NaN or Inf (naming the step), kComm when replicas diverge.

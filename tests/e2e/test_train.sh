@@ -62,6 +62,21 @@ run_expect 2 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "mlp 784-10
   && expect_err "exactly one of --steps and --epochs"
 run_expect 2 mpirun_quiet -np 3 "$AIF" train --data "$D" --run-dir "$E2E_TMP/x" --model "mlp 784-10" --steps 5 \
   --batch-size 2 && expect_err "smaller than the number of ranks" && expect_one_error_line
+# Options that only the data can refute are refused before training, once
+# (not once per rank), with what to use instead.
+refused_once() {  # needle, run dir, extra options...
+  local needle=$1 run=$2
+  shift 2
+  run_expect 2 mpirun_quiet -np 2 "$AIF" train --data "$D" --run-dir "$run" --model "mlp 784-10" --steps 5 "$@" \
+    && expect_err "$needle" && expect_one_error_line
+}
+refused_once "at most 54000" "$E2E_TMP/x" --batch-size 60000
+refused_once "use at most 54000" "$E2E_TMP/x" --batch-size 54002 --micro-batches 2
+refused_once "--momentum" "$E2E_TMP/x" --momentum 1.5
+refused_once "--shuffle-window" "$E2E_TMP/x" --shuffle-window 0
+refused_once "--reader-memory" "$E2E_TMP/x" --reader-memory 8K
+refused_once "another model spec" "$E2E_TMP/a"
+expect_no_file "$E2E_TMP/x"
 run_expect 4 "$AIF" train --data "$E2E_TMP/none.h5" --run-dir "$E2E_TMP/x" --model "mlp 784-10" --steps 5 \
   && expect_err "does not exist"
 # A diverging run stops with the step named, on every rank, once.
