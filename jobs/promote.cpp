@@ -160,8 +160,20 @@ int PromoteMain(int argc, char** argv, JobContext& ctx) {
     LogInfo("the champion (%s version %lld) was evaluated on other data; evaluating it on %s, split %s",
             sel.name.c_str(), static_cast<long long>(*champion), cand.report["dataset"].value("path", "").c_str(),
             cand.report.value("split", "").c_str());
-    champion_on_data = EvaluateModel(ctx, champion_model, cand.report["dataset"].value("path", ""),
-                                     cand.report.value("split", ""), batch_size);
+    try {
+      champion_on_data = EvaluateModel(ctx, champion_model, cand.report["dataset"].value("path", ""),
+                                       cand.report.value("split", ""), batch_size);
+    } catch (const Error& e) {
+      if (!e.collective() || e.kind() != ErrorKind::kData) throw;
+      // Every rank holds the same error: say which model failed and why that
+      // stops the comparison, and what the user can do instead.
+      throw Error(e.kind(),
+                  Format("the champion (%s version %lld) cannot be evaluated on the candidate's data, so the two "
+                         "cannot be compared: %s. Promote under another --name, or use a policy without [champion] "
+                         "and [per_class] gates",
+                         sel.name.c_str(), static_cast<long long>(*champion), e.what()),
+                  /*collective=*/true);
+    }
     RunCollectively(ctx, [&] {
       if (!SameData(champion_on_data, cand.report)) {
         ThrowData("the candidate's dataset changed since it was evaluated (fingerprint differs); evaluate it again");

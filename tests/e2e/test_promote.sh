@@ -88,6 +88,23 @@ run_expect 10 "$AIF" promote --store "$S" --name fm --policy "$E2E_TMP/same.ini"
   --report "$E2E_TMP/b/eval2/report.json" && expect_out "FAIL lineage"
 # Without a policy there are no gates.
 run_expect 0 "$AIF" promote --store "$S" --name fm --alias staging --candidate "$E2E_TMP/a" && expect_out "no gates"
+# A champion that takes other inputs cannot be compared: one clear data error,
+# and neither the alias nor the store changes.
+for k in 2 3; do
+  { for i in $(seq 1 $k); do printf 'x%d,' "$i"; done; echo y
+    for r in $(seq 1 60); do for i in $(seq 1 $k); do printf '%d,' $(((r * i) % 7)); done; echo $((r % 2)); done
+  } >"$E2E_TMP/w$k.csv"
+  run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/w$k.csv" --label-column y --out "$E2E_TMP/w$k.h5" || finish
+  run_expect 0 "$AIF" train --data "$E2E_TMP/w$k.h5" --run-dir "$E2E_TMP/w$k" --model "mlp $k-4-2" --steps 5 \
+    --batch-size 8 || finish
+  run_expect 0 "$AIF" evaluate --model "$E2E_TMP/w$k/model.h5" --data "$E2E_TMP/w$k.h5" --out "$E2E_TMP/w$k/eval" || finish
+done
+run_expect 0 "$AIF" promote --store "$S" --name wide --candidate "$E2E_TMP/w2"
+run_expect 3 "$AIF" promote --store "$S" --name wide --candidate "$E2E_TMP/w3" --policy "$E2E_TMP/policy.ini" \
+  && expect_err "cannot be compared" && expect_err "[2]" && expect_one_error_line
+[ "$(ls "$S/wide/versions")" = 1 ] || fail "a candidate that could not be compared was registered"
+[ "$(json_get "$S/wide/aliases/production.json" 'd["version"]')" = 1 ] || fail "the alias moved"
+
 # The audit log has every registration and every decision, with the gates' numbers.
 "$PY" - "$S/fm/audit.jsonl" <<'PY' || fail "audit log incomplete"
 import json, sys
