@@ -47,6 +47,7 @@ nlohmann::json DescribePredictionsFile(const std::string& path, const InspectFla
   j["model_params_sha256"] = H5ReadStringAttr(root, "model_params_sha256");
   j["lineage"] = nlohmann::json::parse(H5ReadStringAttr(root, "lineage"), nullptr, /*allow_exceptions=*/false);
   j["rows"] = H5DatasetDims(H5OpenDataset(root, "id").get()).at(0);
+  if (H5PathExists(root, "key")) j["key_column"] = H5ReadStringAttr(root, "key_column");  // predict --id-column
   if (H5PathExists(root, "predicted")) {
     const std::vector<std::string> names = H5ReadStrings(root, "class_names");
     const std::vector<int32_t> predicted = H5ReadArray<int32_t>(root, "predicted");

@@ -1,8 +1,9 @@
 // aif predict: scores a batch of data with a model, sharded over the ranks.
 // Input: an aif dataset (one split) or a CSV whose header names the model's
 // features (other columns are ignored). Output: CSV or HDF5 (by extension)
-// with the row id, the predicted class and its name and the probabilities,
-// or the predicted value for regression. The model's checksum is verified
+// with the row id (or, for a CSV, the --id-column's text), the predicted
+// class and its name and the probabilities, or the predicted value for
+// regression. The model's checksum is verified
 // when it is read, and data of another schema is refused.
 #include <algorithm>
 #include <fstream>
@@ -51,38 +52,55 @@ void ScoreRows(Model& model, const Tensor& x, const std::vector<int64_t>& ids, c
   }
 }
 
-// Gathers every rank's scores on every rank (padded to the longest), sorted by id.
+// Gathers every rank's scores on every rank (padded to the longest), sorted
+// by id. Records travel as float64: ids are exact up to 2^53 rows.
 Scores GatherScores(Communicator& comm, const Scores& mine, int64_t width) {
   const int64_t longest = comm.AllReduceInt(static_cast<int64_t>(mine.ids.size()), ReduceOp::kMax);
   if (comm.size() == 1) return mine;
   const int64_t rec = width + 1;
-  Tensor in = Tensor::Empty({std::max<int64_t>(1, longest) * rec});
-  std::fill(in.data<float>(), in.data<float>() + in.numel(), -1.0f);
+  Tensor in = Tensor::Empty({longest * rec}, DType::kF64);
+  double* packed = in.data<double>();
+  std::fill(packed, packed + in.numel(), -1.0);
   for (size_t r = 0; r < mine.ids.size(); ++r) {
-    // ids travel as float32 here only up to 2^24 rows; checked below.
-    in.data<float>()[r * rec] = static_cast<float>(mine.ids[r]);
-    std::copy(mine.values.begin() + r * width, mine.values.begin() + (r + 1) * width, in.data<float>() + r * rec + 1);
+    packed[r * rec] = static_cast<double>(mine.ids[r]);
+    std::copy(mine.values.begin() + r * width, mine.values.begin() + (r + 1) * width, packed + r * rec + 1);
   }
-  Tensor out = Tensor::Empty({in.numel() * comm.size()});
+  Tensor out = Tensor::Empty({in.numel() * comm.size()}, DType::kF64);
   comm.AllGather(in, out);
-  std::vector<std::pair<int64_t, const float*>> rows;
+  std::vector<std::pair<int64_t, const double*>> rows;
   for (int64_t i = 0; i < out.numel() / rec; ++i) {
-    const float* row = out.data<float>() + i * rec;
+    const double* row = out.data<double>() + i * rec;
     if (row[0] >= 0) rows.emplace_back(static_cast<int64_t>(row[0]), row + 1);
   }
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   Scores all;
   for (const auto& [id, values] : rows) {
     all.ids.push_back(id);
-    all.values.insert(all.values.end(), values, values + width);
+    for (int64_t c = 0; c < width; ++c) all.values.push_back(static_cast<float>(values[c]));
   }
   return all;
 }
 
-void WriteCsv(const std::string& path, const Scores& s, const DatasetSchema& schema, int64_t width) {
+// A CSV field: quoted (with "" for ") when it holds a separator, a quote or
+// a line break, or would lose its edge spaces.
+std::string CsvField(const std::string& text) {
+  const bool plain = text.find_first_of(",\"\r\n;\t|") == std::string::npos &&
+                     (text.empty() || (text.front() != ' ' && text.back() != ' '));
+  if (plain) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// keys: the --id-column's text per CSV row (empty: the row ids are written).
+void WriteCsv(const std::string& path, const Scores& s, const DatasetSchema& schema, int64_t width,
+              const std::string& key_column, const std::vector<std::string>& keys) {
   std::ostringstream out;
   const bool cls = schema.task == Task::kClassification;
-  out << "id";
+  out << (key_column.empty() ? std::string("id") : CsvField(key_column));
   if (cls) {
     out << ",predicted,predicted_name";
     for (const auto& name : schema.class_names) out << ",\"prob_" << name << "\"";
@@ -92,7 +110,8 @@ void WriteCsv(const std::string& path, const Scores& s, const DatasetSchema& sch
   out << "\n";
   for (size_t r = 0; r < s.ids.size(); ++r) {
     const float* v = s.values.data() + r * width;
-    out << s.ids[r];
+    if (key_column.empty()) out << s.ids[r];
+    else out << CsvField(keys.at(static_cast<size_t>(s.ids[r])));
     if (cls) {
       const int64_t pred = std::max_element(v, v + width) - v;
       out << "," << pred << ",\"" << schema.class_names[pred] << "\"";
@@ -106,7 +125,8 @@ void WriteCsv(const std::string& path, const Scores& s, const DatasetSchema& sch
 }
 
 void WriteH5(const std::string& path, const Scores& s, const DatasetSchema& schema, int64_t width,
-             const std::string& model_sha, const nlohmann::json& lineage) {
+             const std::string& model_sha, const nlohmann::json& lineage, const std::string& key_column,
+             const std::vector<std::string>& keys) {
   AtomicOutput out(path);
   {
     H5File file = H5File::Create(out.temp_path());
@@ -117,6 +137,12 @@ void WriteH5(const std::string& path, const Scores& s, const DatasetSchema& sche
     H5WriteAttr(file.id(), "model_params_sha256", model_sha);
     H5WriteAttr(file.id(), "lineage", lineage.dump());
     H5WriteArray(file.id(), "id", s.ids);
+    if (!key_column.empty()) {
+      std::vector<std::string> row_keys;
+      for (int64_t id : s.ids) row_keys.push_back(keys.at(static_cast<size_t>(id)));
+      H5WriteAttr(file.id(), "key_column", key_column);
+      H5WriteStrings(file.id(), "key", row_keys);
+    }
     if (schema.task == Task::kClassification) {
       std::vector<int32_t> pred(n);
       for (int64_t r = 0; r < n; ++r) {
@@ -138,7 +164,7 @@ void WriteH5(const std::string& path, const Scores& s, const DatasetSchema& sche
 }  // namespace
 
 int PredictMain(int argc, char** argv, JobContext& ctx) {
-  std::string model_path, data_path, split, out_path;
+  std::string model_path, data_path, split, out_path, id_column;
   StoreSelection sel;
   int64_t store_version = 0;
   int64_t batch_size = 1000;
@@ -146,16 +172,20 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
                      "aif predict --model MODEL.h5 | --name NAME --alias production [--store S]\n"
                      "                   --data DATA.h5|DATA.csv --out PRED.csv|PRED.h5 [options]",
                      "Scores data with a model, sharded over the ranks it runs on. The output holds the row id\n"
-                     "(the row's index in the split or the CSV), the predicted class and its name and the class\n"
-                     "probabilities (the predicted value for regression). The model's checksum is verified, and\n"
-                     "data whose features do not match the model's is refused. A model from the store is used only\n"
-                     "when every checksum of its version's manifest verifies.");
+                     "(the row's index in the split or the CSV, or a CSV column's value with --id-column), the\n"
+                     "predicted class and its name and the class probabilities (the predicted value for\n"
+                     "regression). The model's checksum is verified, and data whose features do not match the\n"
+                     "model's is refused. A model from the store is used only when every checksum of its\n"
+                     "version's manifest verifies.");
   options.AddOptional<std::string>("model", &model_path, "model file (RUN/model.h5), or use --name with --alias/--version");
   AddStoreOptions(&options, &sel, /*select_version=*/true);
   options
       .AddOptional<std::string>("data", &data_path, "an aif dataset or a CSV with the model's feature columns; required")
       .Add<std::string>("split", &split, "test", "the split to score, for a dataset")
       .AddOptional<std::string>("out", &out_path, "output file, .csv or .h5; required")
+      .AddOptional<std::string>("id-column", &id_column,
+                                "CSV data: a column (e.g. a customer id) whose values identify each row in the "
+                                "output, instead of the row index (in .h5 output: 'key', beside 'id')")
       .Add<int64_t>("batch-size", &batch_size, 1000, "rows per forward pass (per rank)");
   std::string device = "auto";
   AddDeviceOption(&options, &device);
@@ -165,6 +195,7 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
   bool csv = false;
   std::vector<float> table;  // CSV input: [rows, F] in the model's feature order
   int64_t table_rows = 0;
+  std::vector<std::string> keys;  // CSV input with --id-column: its text per row
   RunCollectively(ctx, [&] {
     if (model_path.empty() == sel.name.empty()) ThrowUsage("give --model FILE, or --name NAME with --alias or --version");
     if (data_path.empty() || out_path.empty()) ThrowUsage("--data and --out are required");
@@ -177,7 +208,9 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
     if (csv) {
       // Every model feature must be a column; labels and ids may be there too.
       table = ReadCsvColumns(data_path, schema.feature_names, &table_rows);
+      if (!id_column.empty() && ctx.is_root()) keys = ReadCsvTextColumn(data_path, id_column, "--id-column");
     } else {
+      if (!id_column.empty()) ThrowUsage("--id-column applies to CSV data; a dataset's rows are named by 'id'");
       auto dataset = DatasetFile::Open(data_path);
       dataset->split(split);
       if (dataset->schema().sample_shape != schema.sample_shape || dataset->schema().feature_names != schema.feature_names) {
@@ -224,11 +257,6 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
       ScoreRows(*loaded.model, x, b.sample_ids, b.valid, schema.task, &mine);
     }
   }
-  RunCollectively(ctx, [&] {
-    if (ctx.world_size > 1 && !mine.ids.empty() && mine.ids.back() >= (int64_t{1} << 24)) {
-      ThrowUsage("more than 16,777,216 rows: score them on one rank, or split the input");
-    }
-  });
   Scores all = GatherScores(*comm, mine, width);
   RunOnRoot(ctx, [&] {
     // Where the predictions came from: in the HDF5 file's "lineage" attribute,
@@ -245,10 +273,10 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
                                    {"version", store_version}};
     }
     if (EndsWith(out_path, ".csv")) {
-      WriteCsv(out_path, all, schema, width);
+      WriteCsv(out_path, all, schema, width, id_column, keys);
       WriteFileAtomic(out_path + ".lineage.json", lineage.dump(2) + "\n");
     } else {
-      WriteH5(out_path, all, schema, width, loaded.params_sha256, lineage);
+      WriteH5(out_path, all, schema, width, loaded.params_sha256, lineage, id_column, keys);
     }
     LogInfo("scored %zu rows of %s with %s; wrote %s", all.ids.size(), data_path.c_str(), model_path.c_str(),
             out_path.c_str());

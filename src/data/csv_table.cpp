@@ -197,4 +197,26 @@ std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std
   return out;
 }
 
+std::vector<std::string> ReadCsvTextColumn(const std::string& path, const std::string& column, const char* flag) {
+  if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
+  CsvRecordReader reader(path);
+  std::vector<std::string> fields, out;
+  int64_t where = -1;
+  size_t width = 0;
+  while (reader.Next(&fields)) {
+    if (width == 0) {
+      for (size_t c = 0; c < fields.size(); ++c) {
+        if (Trim(fields[c]) == column) where = static_cast<int64_t>(c);
+      }
+      if (where < 0) reader.Fail("header: no column '" + column + "' for " + flag);
+      width = fields.size();
+      continue;
+    }
+    if (fields.size() != width) reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), width));
+    out.emplace_back(Trim(fields[where]));
+  }
+  if (width == 0) ThrowData("%s: the file is empty; a header row is required", path.c_str());
+  return out;
+}
+
 }  // namespace aif

@@ -44,6 +44,10 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options);
 // columns.size()] row-major and sets *rows.
 std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows);
 
+// Reads one column as text (trimmed), row by row; a missing column is
+// Error(kData) naming `flag`, the option that named it. Empty cells stay "".
+std::vector<std::string> ReadCsvTextColumn(const std::string& path, const std::string& column, const char* flag);
+
 // Reads a CSV file record by record: counts lines (1-based), drops a trailing
 // '\r' and a UTF-8 BOM on line 1, skips blank lines and splits the rest with
 // SplitCsvRecord, on `delimiter` or (0) the one DetectCsvDelimiter finds in

@@ -45,6 +45,29 @@ PY
 run_expect 0 "$AIF" predict --model "$M" --data "$E2E_TMP/five.csv" --out "$E2E_TMP/five_pred.csv"
 [ "$(cut -d, -f2 "$E2E_TMP/five_pred.csv" | tail -5)" = "$(cut -d, -f2 "$E2E_TMP/p1.csv" | sed -n 2,6p)" ] \
   || fail "CSV rows are not predicted like the same dataset rows"
+# --id-column carries a CSV column into the output instead of the row index,
+# on any number of ranks, in CSV (quoted where needed) and HDF5.
+sed '2s/^image0,/"image 0, first",/' "$E2E_TMP/five.csv" >"$E2E_TMP/five_named.csv"
+run_expect 0 mpirun_quiet -np 2 "$AIF" predict --model "$M" --data "$E2E_TMP/five_named.csv" --id-column row_name \
+  --out "$E2E_TMP/named.csv"
+"$PY" - "$E2E_TMP" <<'PY' || fail "--id-column: keys or predictions wrong in the CSV"
+import csv, sys
+t = sys.argv[1]
+named = list(csv.DictReader(open(f"{t}/named.csv")))
+plain = list(csv.DictReader(open(f"{t}/five_pred.csv")))
+assert [r["row_name"] for r in named] == ["image 0, first", "image1", "image2", "image3", "image4"], named
+assert [r["predicted"] for r in named] == [r["predicted"] for r in plain]
+PY
+run_expect 0 mpirun_quiet -np 3 "$AIF" predict --model "$M" --data "$E2E_TMP/five_named.csv" --id-column row_name \
+  --out "$E2E_TMP/named.h5"
+run_expect 0 "$AIF" inspect "$E2E_TMP/named.h5"
+[ "$(json_get "$E2E_TMP/out" 'd["key_column"]')" = row_name ] || fail "--id-column not recorded in the HDF5 output"
+h5dump -d /key "$E2E_TMP/named.h5" | grep -q '"image 0, first"' || fail "the HDF5 output lacks the keys"
+run_expect 3 "$AIF" predict --model "$M" --data "$E2E_TMP/five.csv" --id-column name --out "$E2E_TMP/x.csv" \
+  && expect_err "no column 'name' for --id-column"
+run_expect 2 "$AIF" predict --model "$M" --data "$D" --id-column row_name --out "$E2E_TMP/x.csv" \
+  && expect_err "applies to CSV data"
+expect_no_file "$E2E_TMP/x.csv"
 head -2 "$E2E_TMP/five.csv" | cut -d, -f1-100 >"$E2E_TMP/narrow.csv"
 run_expect 3 "$AIF" predict --model "$M" --data "$E2E_TMP/narrow.csv" --out "$E2E_TMP/x.csv" && expect_err "no column"
 
