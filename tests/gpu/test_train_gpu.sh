@@ -2,7 +2,8 @@
 # CPU's; the Fashion-MNIST configs reach the CPU configs' accuracy targets
 # with --device cuda (the MLP in fp32 and bf16, the CNN in fp32); evaluate
 # and predict score on the GPU with the CPU's results; a stopped GPU run
-# resumes; two ranks on one GPU are refused. Skips (77) without a usable
+# resumes; two ranks on one GPU are refused; with two GPUs or more, two
+# ranks over NCCL follow one GPU and their run resumes on one. Skips (77) without a usable
 # GPU, naming the reason, so it never counts as passed there.
 . "$AIF_SOURCE_DIR/tests/e2e/lib.sh"
 require_fmnist
@@ -76,8 +77,26 @@ run_expect 0 "$AIF" train "${LONG[@]}" --run-dir "$E2E_TMP/stop" && expect_out "
 [ -s "$E2E_TMP/stop/model.h5" ] || fail "the resumed GPU run wrote no model"
 
 # Two ranks on one GPU are an error naming the shared GPU (with one GPU only).
-if [ "$(nvidia-smi -L 2>/dev/null | wc -l)" = 1 ]; then
+ngpus=$(nvidia-smi -L 2>/dev/null | wc -l)
+if [ "$ngpus" = 1 ]; then
   run_expect 2 mpirun_quiet -np 2 "$AIF" train "${SHORT[@]}" --run-dir "$E2E_TMP/two" --device cuda &&
     expect_err "share the GPU"
+fi
+
+# With two or more GPUs: data parallel over NCCL follows the one-GPU run
+# (the same global batches; sums in other orders), every rank holds the same
+# parameters (the consistency check runs every 10 steps), and a run stopped
+# on two GPUs resumes on one.
+if [ "$ngpus" -ge 2 ]; then
+  run_expect 0 mpirun_quiet -np 2 "$AIF" train "${SHORT[@]}" --run-dir "$E2E_TMP/nccl2" --device cuda \
+    --check-every 10 --bucket-mb 0.25 || finish
+  grep -q "on 2 rank(s) (cuda, fp32, nccl" "$E2E_TMP/out" || fail "the two-GPU run does not say cuda and nccl"
+  same_metrics "$E2E_TMP/gpu" "$E2E_TMP/nccl2" 2e-3 || fail "two GPUs do not follow one"
+  TWO=(--data "$D" --model "mlp 784-256-10 relu" --batch-size 64 --log-every 50 --device cuda --checkpoint-every 200)
+  run_expect 0 mpirun_quiet -np 2 "$AIF" train "${TWO[@]}" --steps 400 --run-dir "$E2E_TMP/grow" || finish
+  run_expect 0 "$AIF" train "${TWO[@]}" --steps 600 --run-dir "$E2E_TMP/grow" && expect_out "resuming from"
+  expect_out "saved on 2 rank(s)"
+else
+  echo "SKIP (part): data parallel over NCCL needs two GPUs; this machine has $ngpus"
 fi
 finish
