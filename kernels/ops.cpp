@@ -145,24 +145,53 @@ void DropoutBackward(const Tensor& dy, const Tensor& mask, float p, const Tensor
 
 // ---- Optimizers and reductions ---------------------------------------------
 
-void SgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdParams& hp) {
-  OpCheck check("SgdUpdate", {{"param", param}, {"grad", grad}, {"momentum_buf", momentum_buf}});
+namespace {
+const uint32_t* DecayMaskData(const OpCheck& check, const Tensor& decay_mask, int64_t n) {
+  if (!decay_mask.defined()) return nullptr;
+  check.HasElements(decay_mask, DType::kI32, (n + 31) / 32);
+  return reinterpret_cast<const uint32_t*>(decay_mask.data<int32_t>());
+}
+}  // namespace
+
+void SgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdParams& hp,
+               const Tensor& decay_mask) {
+  OpCheck check("SgdUpdate", {{"param", param}, {"grad", grad}, {"momentum_buf", momentum_buf},
+                              {"decay_mask", decay_mask}});
   check.Type(param, DType::kF32);
   check.HasElements(grad, DType::kF32, param.numel());
   if (hp.momentum != 0.0f) check.HasElements(momentum_buf, DType::kF32, param.numel());
+  const uint32_t* mask = DecayMaskData(check, decay_mask, param.numel());
   AIF_DISPATCH(check, SgdUpdate, param.data<float>(), grad.data<float>(),
-               hp.momentum != 0.0f ? momentum_buf.data<float>() : nullptr, param.numel(), hp);
+               hp.momentum != 0.0f ? momentum_buf.data<float>() : nullptr, mask, param.numel(), hp);
 }
 
-void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWParams& hp) {
-  OpCheck check("AdamWUpdate", {{"param", param}, {"grad", grad}, {"m", m}, {"v", v}});
+void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWParams& hp,
+                 const Tensor& decay_mask) {
+  OpCheck check("AdamWUpdate", {{"param", param}, {"grad", grad}, {"m", m}, {"v", v}, {"decay_mask", decay_mask}});
   check.Type(param, DType::kF32);
   check.HasElements(grad, DType::kF32, param.numel());
   check.HasElements(m, DType::kF32, param.numel());
   check.HasElements(v, DType::kF32, param.numel());
   check.Require(hp.step >= 1, "step must be 1-based (>= 1) for the bias correction");
-  AIF_DISPATCH(check, AdamWUpdate, param.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(),
+  const uint32_t* mask = DecayMaskData(check, decay_mask, param.numel());
+  AIF_DISPATCH(check, AdamWUpdate, param.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), mask,
                param.numel(), hp);
+}
+
+Tensor MakeDecayMask(int64_t n, const std::vector<std::pair<int64_t, int64_t>>& decayed, DeviceType device) {
+  Tensor host = Tensor::Zeros({(n + 31) / 32}, DType::kI32);
+  uint32_t* words = reinterpret_cast<uint32_t*>(host.data<int32_t>());
+  for (const auto& [offset, count] : decayed) {
+    if (offset < 0 || count < 0 || offset + count > n) {
+      ThrowInternal("MakeDecayMask: range [%lld, +%lld) outside %lld elements", static_cast<long long>(offset),
+                    static_cast<long long>(count), static_cast<long long>(n));
+    }
+    for (int64_t i = offset; i < offset + count; ++i) words[i >> 5] |= 1u << (i & 31);
+  }
+  if (device == DeviceType::kCpu) return host;
+  Tensor out = Tensor::Empty(host.shape(), DType::kI32, device);
+  out.CopyFrom(host);
+  return out;
 }
 
 double SquaredNorm(const Tensor& x) {

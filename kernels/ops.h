@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "tensor/tensor.h"
 
@@ -131,7 +133,15 @@ struct SgdParams {
 // PyTorch semantics: g = grad + wd * p; buf = momentum * buf + g;
 // g = nesterov ? g + momentum * buf : buf; p -= lr * g. buf unused when
 // momentum == 0.
-void SgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdParams& hp);
+//
+// decay_mask (both optimizers): which elements take weight decay, so that one
+// launch updates a whole flat parameter buffer whose weights decay and whose
+// biases do not. Bit (i % 32) of i32 word i / 32 is set where element i
+// decays (ceil(n / 32) words; MakeDecayMask builds it). Undefined: every
+// element decays. A masked update gives the bits of separate updates of the
+// runs with weight_decay and with 0.
+void SgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdParams& hp,
+               const Tensor& decay_mask = Tensor());
 struct AdamWParams {
   float lr = 1e-3f;
   float beta1 = 0.9f;
@@ -141,7 +151,11 @@ struct AdamWParams {
   int64_t step = 1;  // 1-based, for bias correction
 };
 // Decoupled weight decay (Loshchilov & Hutter): p -= lr * wd * p, then Adam.
-void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWParams& hp);
+void AdamWUpdate(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWParams& hp,
+                 const Tensor& decay_mask = Tensor());
+// The decay mask of n elements where [offset, offset + count) of every
+// (offset, count) in `decayed` decay: i32 words on `device`.
+Tensor MakeDecayMask(int64_t n, const std::vector<std::pair<int64_t, int64_t>>& decayed, DeviceType device);
 // Sum of squares, accumulated in double.
 double SquaredNorm(const Tensor& x);
 // x *= alpha, in place.

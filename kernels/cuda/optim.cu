@@ -2,7 +2,8 @@
 // of cpu/optim.cpp. The model's parameters, gradients and optimizer state are
 // each one flat buffer, so every update is one fused element-wise kernel over
 // all parameters (a grid-stride loop: one read of each operand, one write of
-// each updated array). The per-element steps and AdamW's per-step scalars are
+// each updated array). Weights decay and biases do not: a bit mask (ops.h)
+// says which, so one launch still covers the whole buffer. The per-element steps and AdamW's per-step scalars are
 // elementwise_math.h's; with --fmad=false the updates give the CPU's bits.
 // SquaredNorm sums squares in double, per block in a fixed order, then the
 // blocks in order: on the host, or for SquaredNormInto in a one-thread kernel
@@ -17,20 +18,31 @@ namespace ops {
 namespace cuda {
 namespace {
 
-__global__ void SgdKernel(float* param, const float* grad, int64_t n, float lr, float wd) {
-  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) SgdStep(param[i], grad[i], lr, wd);
+// Whether element i takes weight decay: its bit of the mask is set (or no mask).
+__device__ __forceinline__ bool Decays(const uint32_t* mask, int64_t i) {
+  return mask == nullptr || ((__ldg(mask + (i >> 5)) >> (i & 31)) & 1u);
+}
+
+__global__ void SgdKernel(float* param, const float* grad, const uint32_t* mask, int64_t n, float lr, float wd) {
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) SgdStep(param[i], grad[i], lr, Decays(mask, i) ? wd : 0.0f);
 }
 
 template <bool kNesterov>
-__global__ void SgdMomentumKernel(float* param, const float* grad, float* momentum_buf, int64_t n, float lr, float wd,
-                                  float mu) {
+__global__ void SgdMomentumKernel(float* param, const float* grad, float* momentum_buf, const uint32_t* mask, int64_t n,
+                                  float lr, float wd, float mu) {
   for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) {
-    SgdMomentumStep<kNesterov>(param[i], grad[i], momentum_buf[i], lr, wd, mu);
+    SgdMomentumStep<kNesterov>(param[i], grad[i], momentum_buf[i], lr, Decays(mask, i) ? wd : 0.0f, mu);
   }
 }
 
-__global__ void AdamWKernel(float* param, const float* grad, float* m, float* v, int64_t n, AdamWScalars s) {
-  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) AdamWStep(param[i], grad[i], m[i], v[i], s);
+// `with` and `without` differ only in the decay factor (1 - lr * wd, and 1).
+__global__ void AdamWKernel(float* param, const float* grad, float* m, float* v, const uint32_t* mask, int64_t n,
+                            AdamWScalars with, float no_decay) {
+  for (int64_t i = GlobalThread(); i < n; i += ThreadCount()) {
+    AdamWScalars s = with;
+    s.decay = Decays(mask, i) ? with.decay : no_decay;
+    AdamWStep(param[i], grad[i], m[i], v[i], s);
+  }
 }
 
 __global__ void SquaredNormKernel(const float* x, int64_t n, ReduceSlots* slots) {
@@ -57,21 +69,28 @@ __global__ void AxpyKernel(float alpha, const float* x, float* y, int64_t n) {
 
 }  // namespace
 
-void SgdUpdate(float* param, const float* grad, float* momentum_buf, int64_t n, const SgdParams& hp) {
+void SgdUpdate(float* param, const float* grad, float* momentum_buf, const uint32_t* decay_mask, int64_t n,
+               const SgdParams& hp) {
   if (n == 0) return;
   const float lr = hp.lr, wd = hp.weight_decay, mu = hp.momentum;
   if (mu == 0.0f) {
-    AIF_LAUNCH(SgdKernel, ElementBlocks(n), kThreads, param, grad, n, lr, wd);
+    AIF_LAUNCH(SgdKernel, ElementBlocks(n), kThreads, param, grad, decay_mask, n, lr, wd);
   } else if (hp.nesterov) {
-    AIF_LAUNCH(SgdMomentumKernel<true>, ElementBlocks(n), kThreads, param, grad, momentum_buf, n, lr, wd, mu);
+    AIF_LAUNCH(SgdMomentumKernel<true>, ElementBlocks(n), kThreads, param, grad, momentum_buf, decay_mask, n, lr, wd,
+               mu);
   } else {
-    AIF_LAUNCH(SgdMomentumKernel<false>, ElementBlocks(n), kThreads, param, grad, momentum_buf, n, lr, wd, mu);
+    AIF_LAUNCH(SgdMomentumKernel<false>, ElementBlocks(n), kThreads, param, grad, momentum_buf, decay_mask, n, lr, wd,
+               mu);
   }
 }
 
-void AdamWUpdate(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& hp) {
+void AdamWUpdate(float* param, const float* grad, float* m, float* v, const uint32_t* decay_mask, int64_t n,
+                 const AdamWParams& hp) {
   if (n == 0) return;
-  AIF_LAUNCH(AdamWKernel, ElementBlocks(n), kThreads, param, grad, m, v, n, AdamWScalarsOf(hp));
+  AdamWParams no_decay = hp;
+  no_decay.weight_decay = 0.0f;
+  AIF_LAUNCH(AdamWKernel, ElementBlocks(n), kThreads, param, grad, m, v, decay_mask, n, AdamWScalarsOf(hp),
+             AdamWScalarsOf(no_decay).decay);
 }
 
 double SquaredNorm(const float* x, int64_t n) {

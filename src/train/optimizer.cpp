@@ -6,21 +6,40 @@
 namespace aif {
 namespace {
 
+bool AnyDecays(const Model& model) {
+  for (const ParamInfo& p : model.param_infos()) {
+    if (p.decay) return true;
+  }
+  return false;
+}
+
+// Which parameters decay (weights, not biases), as ops' bit mask; undefined
+// when all or no parameters decay, or weight decay is off.
+Tensor DecayMaskOf(const OptimizerConfig& c, const Model& model) {
+  std::vector<std::pair<int64_t, int64_t>> decayed;
+  bool all = true;
+  for (const ParamInfo& p : model.param_infos()) {
+    if (p.decay) decayed.emplace_back(p.offset, p.numel());
+    all = all && p.decay;
+  }
+  if (c.weight_decay == 0 || all || decayed.empty()) return Tensor();
+  return ops::MakeDecayMask(model.num_params(), decayed, model.device());
+}
+
+// Both optimizers update every parameter in one fused call over the flat
+// buffers (one kernel launch on a GPU).
 class Sgd : public Optimizer {
  public:
-  Sgd(const OptimizerConfig& c, const Model& model) : c_(c) {
+  Sgd(const OptimizerConfig& c, const Model& model) : c_(c), decay_mask_(DecayMaskOf(c, model)) {
     if (c.momentum > 0) momentum_ = Tensor::Zeros({model.num_params()}, DType::kF32, model.device());
   }
   void Step(Model& model, double lr) override {
-    for (const ParamInfo& p : model.param_infos()) {
-      ops::SgdParams hp;
-      hp.lr = static_cast<float>(lr);
-      hp.momentum = static_cast<float>(c_.momentum);
-      hp.nesterov = c_.nesterov;
-      hp.weight_decay = p.decay ? static_cast<float>(c_.weight_decay) : 0.0f;
-      Tensor buf = momentum_.defined() ? momentum_.View(p.offset, {p.numel()}) : Tensor();
-      ops::SgdUpdate(model.params().View(p.offset, {p.numel()}), model.grads().View(p.offset, {p.numel()}), buf, hp);
-    }
+    ops::SgdParams hp;
+    hp.lr = static_cast<float>(lr);
+    hp.momentum = static_cast<float>(c_.momentum);
+    hp.nesterov = c_.nesterov;
+    hp.weight_decay = AnyDecays(model) ? static_cast<float>(c_.weight_decay) : 0.0f;
+    ops::SgdUpdate(model.params(), model.grads(), momentum_, hp, decay_mask_);
     ++steps_;
   }
   std::vector<std::pair<std::string, Tensor>> State() override {
@@ -31,6 +50,7 @@ class Sgd : public Optimizer {
  private:
   OptimizerConfig c_;
   Tensor momentum_;
+  Tensor decay_mask_;
 };
 
 class AdamW : public Optimizer {
@@ -38,26 +58,25 @@ class AdamW : public Optimizer {
   AdamW(const OptimizerConfig& c, const Model& model)
       : c_(c),
         m_(Tensor::Zeros({model.num_params()}, DType::kF32, model.device())),
-        v_(Tensor::Zeros({model.num_params()}, DType::kF32, model.device())) {}
+        v_(Tensor::Zeros({model.num_params()}, DType::kF32, model.device())),
+        decay_mask_(DecayMaskOf(c, model)) {}
   void Step(Model& model, double lr) override {
     ++steps_;
-    for (const ParamInfo& p : model.param_infos()) {
-      ops::AdamWParams hp;
-      hp.lr = static_cast<float>(lr);
-      hp.beta1 = static_cast<float>(c_.beta1);
-      hp.beta2 = static_cast<float>(c_.beta2);
-      hp.eps = static_cast<float>(c_.eps);
-      hp.weight_decay = p.decay ? static_cast<float>(c_.weight_decay) : 0.0f;
-      hp.step = steps_;
-      ops::AdamWUpdate(model.params().View(p.offset, {p.numel()}), model.grads().View(p.offset, {p.numel()}),
-                       m_.View(p.offset, {p.numel()}), v_.View(p.offset, {p.numel()}), hp);
-    }
+    ops::AdamWParams hp;
+    hp.lr = static_cast<float>(lr);
+    hp.beta1 = static_cast<float>(c_.beta1);
+    hp.beta2 = static_cast<float>(c_.beta2);
+    hp.eps = static_cast<float>(c_.eps);
+    hp.weight_decay = AnyDecays(model) ? static_cast<float>(c_.weight_decay) : 0.0f;
+    hp.step = steps_;
+    ops::AdamWUpdate(model.params(), model.grads(), m_, v_, hp, decay_mask_);
   }
   std::vector<std::pair<std::string, Tensor>> State() override { return {{"adam_m", m_}, {"adam_v", v_}}; }
 
  private:
   OptimizerConfig c_;
   Tensor m_, v_;
+  Tensor decay_mask_;
 };
 
 }  // namespace

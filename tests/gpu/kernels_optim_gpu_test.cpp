@@ -6,6 +6,10 @@
 // the CPU's bits; SquaredNorm sums the same doubles in another order.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "gpu_test_util.h"
 #include "kernels/ops.h"
 
@@ -53,6 +57,44 @@ TEST_F(GpuOptim, AdamWStepsAreTheCpuBits) {
     EXPECT_TRUE(SameBytes(gparam, param));
     EXPECT_TRUE(SameBytes(gm, m));
     EXPECT_TRUE(SameBytes(gv, v));
+  }
+}
+
+// One launch over a flat buffer whose weights decay and biases do not (the
+// optimizer's decay mask): the CPU's bits, which are those of separate
+// updates of each run (unit test KernelsOptim.DecayMask*).
+TEST_F(GpuOptim, MaskedWeightDecayIsTheCpuBits) {
+  for (int64_t n : gpu_test::FlatSizes()) {
+    SCOPED_TRACE(testing::Message() << "n " << n);
+    // Alternate decayed and undecayed runs of odd lengths (a weight, a bias, ...).
+    std::vector<std::pair<int64_t, int64_t>> decayed;
+    for (int64_t at = 0, k = 0; at < n; ++k) {
+      const int64_t len = std::min<int64_t>(n - at, k % 2 == 0 ? 97 + 31 * k : 3 + k);
+      if (k % 2 == 0) decayed.emplace_back(at, len);
+      at += len;
+    }
+    const Tensor mask = ops::MakeDecayMask(n, decayed, DeviceType::kCpu);
+    const Tensor gmask = ops::MakeDecayMask(n, decayed, DeviceType::kCuda);
+    for (int variant = 0; variant < 3; ++variant) {  // SGD plain, SGD Nesterov, AdamW
+      Tensor param = RandomTensor({n}, 1), buf = Tensor::Zeros({n}), m = Tensor::Zeros({n}), v = Tensor::Zeros({n});
+      Tensor gparam = OnGpu(param), gbuf = OnGpu(buf), gm = OnGpu(m), gv = OnGpu(v);
+      for (int step = 1; step <= 3; ++step) {
+        const Tensor grad = RandomTensor({n}, 10 + step), ggrad = OnGpu(grad);
+        if (variant < 2) {
+          ops::SgdParams hp;
+          hp.lr = 0.05f, hp.weight_decay = 1e-2f, hp.momentum = variant == 0 ? 0.0f : 0.9f, hp.nesterov = variant == 1;
+          ops::SgdUpdate(param, grad, variant == 0 ? Tensor() : buf, hp, mask);
+          ops::SgdUpdate(gparam, ggrad, variant == 0 ? Tensor() : gbuf, hp, gmask);
+        } else {
+          const ops::AdamWParams hp{1e-2f, 0.9f, 0.99f, 1e-8f, 0.1f, step};
+          ops::AdamWUpdate(param, grad, m, v, hp, mask);
+          ops::AdamWUpdate(gparam, ggrad, gm, gv, hp, gmask);
+        }
+      }
+      EXPECT_TRUE(SameBytes(gparam, param)) << "variant " << variant;
+      EXPECT_TRUE(SameBytes(gbuf, buf)) << "variant " << variant;
+      EXPECT_TRUE(SameBytes(gm, m) && SameBytes(gv, v)) << "variant " << variant;
+    }
   }
 }
 

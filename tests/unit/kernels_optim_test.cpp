@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <tuple>
 
 #include "kernels/ops.h"
 #include "kernels_test_util.h"
@@ -129,6 +131,81 @@ TEST(KernelsOptim, AdamWFirstStepIsSignDescentAfterDecay) {
   }
   ops::AdamWUpdate(param, grad, m, v, hp);
   EXPECT_TRUE(AllClose(param, want, 1e-6, 1e-6));
+}
+
+// Decayed ranges with odd edges, inside and across 32-element mask words.
+const std::vector<std::pair<int64_t, int64_t>> kDecayed = {{0, 300}, {333, 367}, {701, 1}, {736, 64}, {960, 77}};
+constexpr int64_t kMaskedSize = 1037;
+
+bool SameBits(const Tensor& a, const Tensor& b) {
+  return a.numel() == b.numel() && std::memcmp(a.raw(), b.raw(), a.numel() * sizeof(float)) == 0;
+}
+
+// The runs between kDecayed's ranges, with whether they decay.
+std::vector<std::tuple<int64_t, int64_t, bool>> DecayRuns() {
+  std::vector<std::tuple<int64_t, int64_t, bool>> runs;
+  int64_t at = 0;
+  for (const auto& [offset, count] : kDecayed) {
+    if (offset > at) runs.emplace_back(at, offset - at, false);
+    runs.emplace_back(offset, count, true);
+    at = offset + count;
+  }
+  if (at < kMaskedSize) runs.emplace_back(at, kMaskedSize - at, false);
+  return runs;
+}
+
+TEST(KernelsOptim, DecayMaskGivesTheBitsOfSeparateUpdates) {
+  const int64_t n = kMaskedSize;
+  const Tensor mask = ops::MakeDecayMask(n, kDecayed, DeviceType::kCpu);
+  for (int variant = 0; variant < 4; ++variant) {  // SGD plain, momentum, Nesterov; AdamW
+    SCOPED_TRACE(testing::Message() << "variant " << variant);
+    Tensor param = RandomTensor({n}, 1), buf = Tensor::Zeros({n}), m = Tensor::Zeros({n}), v = Tensor::Zeros({n});
+    Tensor rparam = RandomTensor({n}, 1), rbuf = Tensor::Zeros({n}), rm = Tensor::Zeros({n}), rv = Tensor::Zeros({n});
+    for (int step = 1; step <= 3; ++step) {
+      const Tensor grad = RandomTensor({n}, 10 + step);
+      if (variant < 3) {
+        ops::SgdParams hp;
+        hp.lr = 0.05f, hp.weight_decay = 0.01f, hp.momentum = variant == 0 ? 0.0f : 0.9f, hp.nesterov = variant == 2;
+        ops::SgdUpdate(param, grad, variant == 0 ? Tensor() : buf, hp, mask);
+        for (const auto& [offset, count, decays] : DecayRuns()) {
+          ops::SgdParams run = hp;
+          run.weight_decay = decays ? hp.weight_decay : 0.0f;
+          ops::SgdUpdate(rparam.View(offset, {count}), grad.View(offset, {count}),
+                         variant == 0 ? Tensor() : rbuf.View(offset, {count}), run);
+        }
+      } else {
+        ops::AdamWParams hp{1e-2f, 0.9f, 0.99f, 1e-8f, 0.1f, step};
+        ops::AdamWUpdate(param, grad, m, v, hp, mask);
+        for (const auto& [offset, count, decays] : DecayRuns()) {
+          ops::AdamWParams run = hp;
+          run.weight_decay = decays ? hp.weight_decay : 0.0f;
+          ops::AdamWUpdate(rparam.View(offset, {count}), grad.View(offset, {count}), rm.View(offset, {count}),
+                           rv.View(offset, {count}), run);
+        }
+      }
+    }
+    EXPECT_TRUE(SameBits(param, rparam));
+    EXPECT_TRUE(SameBits(buf, rbuf));
+    EXPECT_TRUE(SameBits(m, rm));
+  }
+  // The mask matters: without it the undecayed elements decay too.
+  ops::SgdParams hp;
+  hp.lr = 0.05f, hp.weight_decay = 0.5f;
+  Tensor masked = RandomTensor({n}, 1), unmasked = RandomTensor({n}, 1), grad = RandomTensor({n}, 2);
+  ops::SgdUpdate(masked, grad, Tensor(), hp, mask);
+  ops::SgdUpdate(unmasked, grad, Tensor(), hp);
+  for (const auto& [offset, count, decays] : DecayRuns()) {
+    EXPECT_EQ(SameBits(masked.View(offset, {count}), unmasked.View(offset, {count})), decays) << offset;
+  }
+}
+
+TEST(KernelsOptim, DecayMaskIsChecked) {
+  EXPECT_TRUE(kernel_test::ThrowsError([] { ops::MakeDecayMask(10, {{5, 6}}, DeviceType::kCpu); },
+                                       ErrorKind::kInternal, {"MakeDecayMask", "outside 10 elements"}));
+  Tensor param = RandomTensor({64}, 1), grad = RandomTensor({64}, 2);
+  const Tensor short_mask = ops::MakeDecayMask(32, {{0, 3}}, DeviceType::kCpu);
+  EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::SgdUpdate(param, grad, Tensor(), ops::SgdParams{}, short_mask); },
+                                       ErrorKind::kInternal, {"op SgdUpdate", "decay_mask must have 2 elements"}));
 }
 
 TEST(KernelsOptim, SquaredNormAccumulatesInDouble) {
