@@ -10,7 +10,7 @@
 namespace aif {
 
 int PrepareMain(int argc, char** argv, JobContext& ctx) {
-  std::string source, input_dir, input, label_column, task, out, ignore_columns, delimiter;
+  std::string source, input_dir, input, label_column, task, out, ignore_columns, delimiter, missing;
   double val_fraction = 0.1, test_fraction = 0.1;
   int64_t seed = 0, chunk_rows = 0;
   bool force = false;
@@ -33,6 +33,9 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
                                 "the label is a numeric feature")
       .Add<std::string>("delimiter", &delimiter, "auto",
                         "csv: field separator: ',', ';', '|', tab, or auto (detected from the header row)")
+      .Add<std::string>("missing", &missing, "error",
+                        "csv: a missing value (empty, ?, NA, N/A, NaN, null) in a kept column: 'error', or 'drop' "
+                        "the row (counted in the log and the lineage)")
       .Add<std::string>("task", &task, "auto",
                         "csv: classification, regression or auto (regression when labels are non-integer numbers)")
       .AddOptional<std::string>("out", &out, "output dataset file (.h5); required")
@@ -58,9 +61,10 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       ThrowUsage("--test-fraction is for csv; IDX sources use the t10k files as the test split");
     }
     if (!csv && (options.Has("label-column") || options.Has("task") || options.Has("ignore-columns") ||
-                 options.Has("delimiter"))) {
-      ThrowUsage("--label-column, --task, --ignore-columns and --delimiter are for csv sources");
+                 options.Has("delimiter") || options.Has("missing"))) {
+      ThrowUsage("--label-column, --task, --ignore-columns, --delimiter and --missing are for csv sources");
     }
+    if (missing != "error" && missing != "drop") ThrowUsage("--missing must be error or drop, got '%s'", missing.c_str());
     ParseCsvDelimiter(delimiter);
     if (seed < 0) ThrowUsage("--seed must be >= 0");
     if (chunk_rows < 0) ThrowUsage("--chunk-rows must be >= 0");
@@ -83,6 +87,7 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
         if (!Trim(name).empty()) o.ignore_columns.emplace_back(Trim(name));
       }
       o.delimiter = ParseCsvDelimiter(delimiter);
+      o.drop_incomplete_rows = missing == "drop";
       o.task = task;
       o.val_fraction = val_fraction;
       o.test_fraction = test_fraction;

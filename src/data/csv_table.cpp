@@ -1,6 +1,7 @@
 #include "data/csv_table.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -138,11 +139,25 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
     if (fields.size() != column_names.size()) {
       reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), column_names.size()));
     }
+    // A missing cell in a kept column: the row is dropped, or an error.
+    bool complete = true;
+    for (size_t c = 0; c < fields.size() && complete; ++c) {
+      if (role[c] == kIgnored || !IsMissingCsvCell(Trim(fields[c]))) continue;
+      if (!options.drop_incomplete_rows) {
+        const std::string cell(Trim(fields[c]));
+        reader.Fail("column '" + column_names[c] + "': missing value" + (cell.empty() ? "" : " ('" + cell + "')") +
+                    "; pass --missing drop to skip incomplete rows");
+      }
+      complete = false;
+    }
+    if (!complete) {
+      ++t.dropped_rows;
+      continue;
+    }
     for (size_t c = 0; c < fields.size(); ++c) {
       if (role[c] == kIgnored) continue;
       std::string_view cell = Trim(fields[c]);
       const std::string& col = column_names[c];
-      if (cell.empty()) reader.Fail("column '" + col + "': missing value");
       if (role[c] == kLabel) {
         t.labels.emplace_back(cell);
         continue;
@@ -159,8 +174,19 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
   }
   if (reader.read_failed()) ThrowIo("cannot read '%s'", path.c_str());
   if (!have_header) ThrowData("%s: the file is empty; a header row and data rows are required", path.c_str());
+  if (t.rows() == 0 && t.dropped_rows > 0) {
+    ThrowData("%s: all %lld data rows have a missing value (--missing drop)", path.c_str(),
+              static_cast<long long>(t.dropped_rows));
+  }
   if (t.rows() == 0) ThrowData("%s: the file has a header but no data rows", path.c_str());
   return t;
+}
+
+bool IsMissingCsvCell(std::string_view cell) {
+  if (cell.empty() || cell == "?") return true;
+  std::string lower(cell);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return lower == "na" || lower == "n/a" || lower == "nan" || lower == "null";
 }
 
 std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows) {
@@ -185,7 +211,9 @@ std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std
     for (size_t k = 0; k < where.size(); ++k) {
       std::string_view cell = Trim(fields[where[k]]);
       auto v = ParseDouble(cell);
-      if (cell.empty()) reader.Fail("column '" + columns[k] + "': missing value");
+      if (IsMissingCsvCell(cell)) {
+        reader.Fail("column '" + columns[k] + "': missing value" + (cell.empty() ? "" : " ('" + std::string(cell) + "')"));
+      }
       if (!v || !std::isfinite(*v)) {
         reader.Fail("column '" + columns[k] + "': '" + std::string(cell) + "' is not a finite number");
       }

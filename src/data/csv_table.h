@@ -15,16 +15,20 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace aif {
 
 // What ReadCsvTable takes from a file. Columns named in ignore_columns are
 // dropped (ids, free text); each must exist. delimiter 0 means detect.
+// A missing cell (IsMissingCsvCell) in a kept column is an error, or with
+// drop_incomplete_rows the row is skipped and counted.
 struct CsvTableOptions {
   std::string label_column;
   std::vector<std::string> ignore_columns;
   char delimiter = 0;
+  bool drop_incomplete_rows = false;
 };
 
 struct CsvTable {
@@ -33,10 +37,15 @@ struct CsvTable {
   std::vector<float> features;             // [rows, features] row-major
   std::vector<std::string> labels;         // [rows]
   std::vector<int64_t> line_numbers;       // source line of each row
+  int64_t dropped_rows = 0;                // rows skipped for a missing cell
   int64_t rows() const { return static_cast<int64_t>(labels.size()); }
 };
 
 CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options);
+
+// A cell that marks a missing value: empty, "?", or NA, N/A, NaN, null in
+// any case (after trimming).
+bool IsMissingCsvCell(std::string_view cell);
 
 // Reads only the named columns, as finite numbers, in the order given;
 // other columns may hold anything (ids, text labels). Missing columns and bad

@@ -200,7 +200,12 @@ PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   read_options.label_column = o.label_column;
   read_options.ignore_columns = o.ignore_columns;
   read_options.delimiter = o.delimiter;
+  read_options.drop_incomplete_rows = o.drop_incomplete_rows;
   CsvTable t = ReadCsvTable(o.input, read_options);
+  if (t.dropped_rows > 0) {
+    LogWarn("%s: dropped %lld of %lld data rows with a missing value (--missing drop)", o.input.c_str(),
+            static_cast<long long>(t.dropped_rows), static_cast<long long>(t.dropped_rows + t.rows()));
+  }
   const int64_t rows = t.rows();
 
   // Decide the task from the labels when asked to.
@@ -229,6 +234,7 @@ PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   std::vector<uint8_t> split_of = AssignSplits(rows, o.val_fraction, o.test_fraction, o.seed);
   nlohmann::json sources = nlohmann::json::array({SourceEntry(o.input)});
   lineage["source"] = "csv";
+  lineage["rows_dropped_missing"] = t.dropped_rows;
   lineage["sources"] = sources;
 
   if (task == Task::kRegression) {

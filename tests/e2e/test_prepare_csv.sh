@@ -56,6 +56,17 @@ run_expect 3 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column la
 run_expect 2 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column label --delimiter :: --out "$T/semi2.h5" \
   && expect_err "--delimiter"
 expect_no_file "$T/semi2.h5"
+# Missing values: an error that names the way out, or dropped rows, counted.
+{ echo "a,b,y"; for i in $(seq 1 40); do [ $((i % 8)) = 0 ] && echo "$i,NA,x" || echo "$i,$i,x$((i % 2))"; done; } \
+  >"$T/holes.csv"
+run_expect 3 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y --out "$T/holes.h5" \
+  && expect_err "holes.csv:9:" && expect_err "--missing drop"
+run_expect 0 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y --out "$T/holes.h5" --missing drop \
+  && expect_err "dropped 5 of 40"
+run_expect 0 "$AIF" inspect "$T/holes.h5"
+[ "$(json_get "$T/out" 'sum(s["rows"] for s in d["splits"])')" = 35 ] || fail "--missing drop kept the wrong rows"
+run_expect 2 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y --out "$T/x.h5" --missing fill \
+  && expect_err "--missing must be error or drop"
 
 # Under mpirun a bad input is reported once, with the data exit code.
 run_expect 3 mpirun_quiet -np 2 "$AIF" prepare --source csv --input "$T/text.csv" --label-column y --out "$T/m.h5" \

@@ -70,7 +70,10 @@ TEST_F(CsvFixture, BadInputsNameLineAndColumn) {
   ExpectError("a,b,y\n1,2,x\n3,4,x,5\n", {":3:", "4 fields"});
   ExpectError("a,a,y\n1,2,x\n", {"duplicate", "'a'"});
   ExpectError("a,,y\n1,2,x\n", {"column 2 has no name"});
-  ExpectError("a,b,y\n1,nan,x\n", {":2:", "column 'b'", "finite"});
+  ExpectError("a,b,y\n1,nan,x\n", {":2:", "column 'b'", "missing value ('nan')", "--missing drop"});
+  ExpectError("a,b,y\n1,NA,x\n", {":2:", "column 'b'", "missing value ('NA')"});
+  ExpectError("a,b,y\n1,2,?\n", {":2:", "column 'y'", "missing value ('?')"});
+  ExpectError("a,b,y\n1,inf,x\n", {":2:", "column 'b'", "finite"});
   ExpectError("a,b,y\n1,2,\"x\n", {":2:", "unterminated"});
   ExpectError("a,y\n1,x\n2,x\n", {"no training rows"}, ErrorKind::kUsage);
 }
@@ -140,6 +143,49 @@ TEST_F(CsvFixture, TaskDetectionAndRegressionTargets) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(":3:"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(CsvFixture, MissingValuesDropRowsWhenAsked) {
+  std::string text = "id,a,b,y\n";
+  int complete = 0;
+  const char* holes[] = {"", "NA", "n/a", "NaN", "null", "?"};
+  for (int i = 0; i < 60; ++i) {
+    const bool hole = i % 7 == 3;
+    // Holes in the ignored id column do not count.
+    text += std::string(i % 5 == 0 ? "" : std::to_string(i)) + "," + std::to_string(i) + "," +
+            (hole ? holes[i % 6] : std::to_string(2 * i)) + "," + (i % 2 ? "odd" : "even") + "\n";
+    complete += !hole;
+  }
+  CsvPrepareOptions o;
+  o.input = Write(text);
+  o.out = dir_.File("drop.h5");
+  o.label_column = "y";
+  o.ignore_columns = {"id"};
+  o.val_fraction = o.test_fraction = 0;
+  try {
+    PrepareCsv(o, nlohmann::json::object());
+    ADD_FAILURE() << "a missing value must be an error by default";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--missing drop"), std::string::npos) << e.what();
+  }
+  o.drop_incomplete_rows = true;
+  PrepareCsv(o, nlohmann::json::object());
+  auto f = DatasetFile::Open(o.out);
+  const SplitInfo& train = f->split("train");
+  ASSERT_EQ(train.rows, complete);
+  std::vector<float> x(train.rows * 2);
+  std::vector<int32_t> y(train.rows);
+  f->ReadRows("train", 0, train.rows, x.data(), y.data());
+  for (int64_t r = 0; r < train.rows; ++r) {
+    EXPECT_NE(static_cast<int>(x[2 * r]) % 7, 3);  // the rows with holes are gone
+    EXPECT_EQ(x[2 * r + 1], 2 * x[2 * r]);
+  }
+  EXPECT_EQ(f->ReadLineage().value("rows_dropped_missing", int64_t{-1}), 60 - complete);
+  // Nothing complete at all is an error.
+  o.input = Write("a,y\nNA,1\n,2\n");
+  o.out = dir_.File("none.h5");
+  EXPECT_THROW(PrepareCsv(o, nlohmann::json::object()), Error);
+  EXPECT_FALSE(PathExists(o.out));
 }
 
 TEST_F(CsvFixture, OtherDelimitersAndIgnoredColumns) {
