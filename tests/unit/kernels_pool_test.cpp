@@ -72,6 +72,39 @@ TEST(KernelsPool, ForwardMatchesReference) {
   }
 }
 
+// The 2x2, stride-2 case has its own branch-free code: on inputs full of
+// ties and NaNs it must pick MaxOfWindow's winner (the first maximum in
+// row-major window order, or the first NaN), on odd widths and heights too.
+TEST(KernelsPool, TwoByTwoPicksTheFirstWinnerAmongTiesAndNaNs) {
+  for (const PoolCase g : {PoolCase{2, 3, 9, 11, 2, 2}, PoolCase{1, 4, 28, 28, 2, 2}, PoolCase{3, 1, 2, 2, 2, 2}}) {
+    Tensor x = RandomTensor({g.n, g.c, g.h, g.w}, 7);
+    float* v = x.data<float>();
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const int level = static_cast<int>((v[i] + 1.0f) * 2.0f);  // a few levels: many ties
+      v[i] = level == 3 ? std::nanf("") : static_cast<float>(level);
+    }
+    PoolTensors t = RunPool(g, x);
+    const int64_t P = Out(g.h, g), Q = Out(g.w, g);
+    for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+      for (int64_t o = 0; o < P * Q; ++o) {
+        const int64_t p = o / Q, q = o % Q;
+        int64_t want = -1;
+        for (int64_t i = 0; i < 2; ++i) {
+          for (int64_t j = 0; j < 2; ++j) {
+            const int64_t at = (2 * p + i) * g.w + 2 * q + j;
+            const float c = v[plane * g.h * g.w + at];
+            const float best = want < 0 ? 0.0f : v[plane * g.h * g.w + want];
+            if (want < 0 || c > best || (std::isnan(c) && !std::isnan(best))) want = at;
+          }
+        }
+        ASSERT_EQ(t.argmax.data<int32_t>()[plane * P * Q + o], want) << "plane " << plane << " output " << o;
+        const float got = t.y.data<float>()[plane * P * Q + o], expect = v[plane * g.h * g.w + want];
+        ASSERT_TRUE(got == expect || (std::isnan(got) && std::isnan(expect)));
+      }
+    }
+  }
+}
+
 TEST(KernelsPool, FirstMaximumWinsAndNaNPropagates) {
   const PoolCase g = {1, 1, 2, 4, 2, 2};
   Tensor x = Tensor::FromVector({1, 1, 2, 4}, {0.5f, 0.5f, 1.0f, std::nanf(""),  //
