@@ -119,6 +119,7 @@ std::vector<std::string> H5ReadStrings(hid_t loc, const std::string& name);
 template <typename T> hid_t H5NativeType();
 template <> inline hid_t H5NativeType<uint8_t>() { return H5T_NATIVE_UINT8; }
 template <> inline hid_t H5NativeType<int32_t>() { return H5T_NATIVE_INT32; }
+template <> inline hid_t H5NativeType<uint32_t>() { return H5T_NATIVE_UINT32; }
 template <> inline hid_t H5NativeType<int64_t>() { return H5T_NATIVE_INT64; }
 template <> inline hid_t H5NativeType<uint64_t>() { return H5T_NATIVE_UINT64; }
 template <> inline hid_t H5NativeType<float>() { return H5T_NATIVE_FLOAT; }

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/hdf5_io.h"
+#include "core/crc32c.h"
 #include "core/sha256.h"
 #include "core/strings.h"
 #include "data/schema_io.h"
@@ -121,6 +122,14 @@ std::unique_ptr<DatasetFile> DatasetFile::Open(const std::string& path) {
                   static_cast<long long>(fdims[0]), static_cast<long long>(fdims[1])).c_str() : "?",
                   ldims.size() == 1 ? std::to_string(ldims[0]).c_str() : "?");
       }
+      if (H5PathExists(split.get(), kChunkChecksumsName)) {
+        info.chunk_crcs = H5ReadArray<uint32_t>(split.get(), kChunkChecksumsName);
+        const size_t chunks = static_cast<size_t>((info.rows + info.chunk_rows - 1) / info.chunk_rows);
+        if (info.chunk_crcs.size() != 2 * chunks) {
+          ThrowData("split '%s' has %zu chunk checksums for %zu chunks", name.c_str(), info.chunk_crcs.size() / 2,
+                    chunks);
+        }
+      }
       d->splits_.push_back(info);
       d->handles_->per_split.push_back(std::move(h));
     }
@@ -203,6 +212,21 @@ void DatasetFile::AdviseChunk(const std::string& split_name, int64_t chunk) cons
   } H5E_END_TRY;
 }
 
+void DatasetFile::VerifyChunk(const SplitInfo& info, int64_t chunk, const void* features, const void* labels) const {
+  if (info.chunk_crcs.empty()) return;  // a file from before chunk checksums
+  const int64_t first = chunk * info.chunk_rows, rows = std::min(info.chunk_rows, info.rows - first);
+  const size_t feature_bytes = static_cast<size_t>(rows * schema_.num_features()) * FeatureTypeSize(schema_.feature_type);
+  const size_t label_bytes = static_cast<size_t>(rows) * schema_.label_size();
+  const uint32_t* want = &info.chunk_crcs.at(static_cast<size_t>(2 * chunk));
+  const bool features_ok = Crc32c(0, features, feature_bytes) == want[0];
+  const bool labels_ok = Crc32c(0, labels, label_bytes) == want[1];
+  if (features_ok && labels_ok) return;
+  ThrowData("dataset '%s': split '%s', rows %lld..%lld (chunk %lld): the %s do not match their checksum, so the file "
+            "is damaged; restore it, or prepare it again with 'aif prepare'",
+            path_.c_str(), info.name.c_str(), static_cast<long long>(first), static_cast<long long>(first + rows),
+            static_cast<long long>(chunk), !features_ok && !labels_ok ? "features and labels" : !features_ok ? "features" : "labels");
+}
+
 std::string DatasetFile::VerifyChecksums() const {
   std::vector<std::string> problems;
   Sha256 fp;
@@ -217,6 +241,11 @@ std::string DatasetFile::VerifyChecksums() const {
       fbuf.resize(static_cast<size_t>(n) * row_bytes);
       lbuf.resize(static_cast<size_t>(n) * schema_.label_size());
       ReadRows(info.name, start, n, fbuf.data(), lbuf.data());
+      try {
+        VerifyChunk(info, start / info.chunk_rows, fbuf.data(), lbuf.data());
+      } catch (const Error& e) {
+        problems.push_back(e.what());
+      }
       fh.Update(fbuf.data(), fbuf.size());
       lh.Update(lbuf.data(), lbuf.size());
     }

@@ -35,6 +35,12 @@ class DatasetFile {
   // into `features` ([n, F]) and labels (int32 or float32) into `labels`.
   void ReadRows(const std::string& split, int64_t start, int64_t n, void* features, void* labels) const;
 
+  // Checks one chunk's rows, as ReadRows returned them (features then
+  // labels of rows [chunk * chunk_rows, + chunk_rows)), against the chunk
+  // checksums of `split` (one of splits()); Error(kData) naming the file,
+  // split, rows and what differs. A no-op for files without chunk checksums.
+  void VerifyChunk(const SplitInfo& split, int64_t chunk, const void* features, const void* labels) const;
+
   // Read-ahead: asks the kernel to start reading HDF5 chunk `chunk` of a
   // split (its feature and label rows) into the page cache and returns at
   // once (posix_fadvise WILLNEED on the chunk's byte ranges in the file). A
@@ -46,7 +52,8 @@ class DatasetFile {
   // are summarised (ranges) and long name lists shortened.
   nlohmann::json Describe(bool full) const;
 
-  // Recomputes every split's checksum and the fingerprint (a full read).
+  // Recomputes every split's checksum, every chunk's and the fingerprint (a
+  // full read).
   // Returns an empty string when all match, else what does not.
   std::string VerifyChecksums() const;
 

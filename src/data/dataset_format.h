@@ -47,7 +47,13 @@ struct SplitInfo {
   int64_t rows = 0;
   int64_t chunk_rows = 0;
   std::string sha256;  // over the features' then the labels' bytes (see formats.md)
+  // Per chunk, CRC-32C of its features' and of its labels' bytes ([chunks,
+  // 2], splits/<name>/chunk_crc32c); empty for files written before them.
+  std::vector<uint32_t> chunk_crcs;
 };
+
+// The dataset of per-chunk checksums in each split's group.
+inline constexpr const char* kChunkChecksumsName = "chunk_crc32c";
 
 // Per-feature statistics over the train split.
 struct FeatureStats {

@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5_io.h"
+#include "core/crc32c.h"
 #include "core/sha256.h"
 #include "core/strings.h"
 #include "data/schema_io.h"
@@ -31,6 +32,7 @@ struct DatasetWriter::Impl {
   int64_t rows = 0, written = 0, chunk_rows = 0;
   H5Id features, labels;
   std::unique_ptr<Sha256> feature_hash, label_hash;
+  std::vector<uint32_t> chunk_crcs;  // [chunks, 2]: CRC-32C of each chunk's features, labels
 
   Impl(const std::string& path, const DatasetSchema& s)
       : schema(s), output(path), file(H5File::Create(output.temp_path())) {}
@@ -74,6 +76,7 @@ void DatasetWriter::BeginSplit(const std::string& name, int64_t rows, int64_t ch
   s.chunk_rows = chunk_rows;
   s.feature_hash.reset(new Sha256);
   s.label_hash.reset(new Sha256);
+  s.chunk_crcs.assign(static_cast<size_t>(2 * ((rows + chunk_rows - 1) / chunk_rows)), 0u);
 }
 
 void DatasetWriter::Append(const void* features, const void* labels, int64_t n) {
@@ -85,6 +88,17 @@ void DatasetWriter::Append(const void* features, const void* labels, int64_t n) 
   const size_t feature_bytes = static_cast<size_t>(n * F) * FeatureTypeSize(s.schema.feature_type);
   s.feature_hash->Update(features, feature_bytes);
   s.label_hash->Update(labels, static_cast<size_t>(n) * s.schema.label_size());
+  // Extend the CRCs of the chunks these rows fall in, one chunk's part at a time.
+  const size_t row_bytes = static_cast<size_t>(F) * FeatureTypeSize(s.schema.feature_type);
+  for (int64_t done = 0; done < n;) {
+    const int64_t row = s.written + done, chunk = row / s.chunk_rows;
+    const int64_t take = std::min(n - done, (chunk + 1) * s.chunk_rows - row);
+    uint32_t* crc = &s.chunk_crcs[static_cast<size_t>(2 * chunk)];
+    crc[0] = Crc32c(crc[0], static_cast<const uint8_t*>(features) + done * row_bytes, take * row_bytes);
+    crc[1] = Crc32c(crc[1], static_cast<const uint8_t*>(labels) + done * s.schema.label_size(),
+                    take * s.schema.label_size());
+    done += take;
+  }
 
   const std::string where = "splits/" + s.split;
   hid_t fmem_type = s.schema.feature_type == FeatureType::kUint8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT;
@@ -106,6 +120,7 @@ void DatasetWriter::EndSplit() {
   Hdf5Lock lock(Hdf5Mutex());
   H5Id g = H5OpenGroup(s.file.id(), "splits/" + s.split);
   H5WriteAttr(g.get(), "sha256", sha);
+  H5WriteArray(g.get(), kChunkChecksumsName, s.chunk_crcs, {static_cast<int64_t>(s.chunk_crcs.size() / 2), 2});
   s.features.Reset();
   s.labels.Reset();
   s.split_names.push_back(s.split);

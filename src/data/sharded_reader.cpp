@@ -237,6 +237,7 @@ class ShardedReader::Impl {
     uint8_t* features = arena_->data(chunk.slot);
     uint8_t* labels = features + feature_bytes_;  // after a full chunk's features, 64-byte aligned
     file_->ReadRows(split_.name, first, n, features, labels);
+    file_->VerifyChunk(split_, c, features, labels);  // a damaged file is a data error, not silent garbage
     CheckLabels(first, n, labels);
     chunk.features = features;
     chunk.labels = labels;

@@ -29,7 +29,8 @@
 // chunks it reads with one contiguous HDF5 read each, into recycled slots of
 // one mapping (data/chunk_arena.h). Read-ahead asks the kernel for the
 // chunks of the current shuffle window and the next before they are needed
-// (posix_fadvise), so disk reads overlap the conversion.
+// (posix_fadvise), so disk reads overlap the conversion. Each chunk read is
+// checked against the file's chunk checksums (DatasetFile::VerifyChunk).
 #pragma once
 
 #include <cstdint>

@@ -2,13 +2,18 @@
 // with clear errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/hdf5_io.h"
+#include "core/strings.h"
 #include "data/dataset_file.h"
 #include "data/dataset_writer.h"
+#include "data/feature_stats.h"
+#include "data/sharded_reader.h"
 #include "support/test_util.h"
 
 namespace aif {
@@ -52,6 +57,93 @@ TEST(Dataset, RoundTripsRowsSchemaAndStats) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kUsage);
     EXPECT_NE(std::string(e.what()).find("train, val"), std::string::npos) << e.what();
+  }
+}
+
+// Every chunk carries CRC-32Cs of its features and labels, however the rows
+// were appended; a damaged chunk is a data error naming its rows, in
+// VerifyChunk, in the reader (training) and in VerifyChecksums (inspect).
+TEST(Dataset, ChunkChecksumsCatchDamage) {
+  testing::TempDir dir;
+  DatasetSchema schema;
+  schema.sample_shape = {3};
+  schema.feature_names = {"a", "b", "c"};
+  schema.class_names = {"x", "y"};
+  const int64_t rows = 100, chunk_rows = 37;
+  std::vector<float> f(rows * 3);
+  std::vector<int32_t> l(rows);
+  for (int64_t i = 0; i < rows; ++i) {
+    f[i * 3] = 1000.0f + i, f[i * 3 + 1] = -0.5f * i, f[i * 3 + 2] = 7.25f;
+    l[i] = static_cast<int32_t>(i % 2);
+  }
+  {
+    DatasetWriter w(dir.File("d.h5"), schema);
+    w.BeginSplit("train", rows, chunk_rows);
+    for (int64_t at = 0, step = 10; at < rows; at += step, step = step * 3 % 41 + 1) {  // ragged appends
+      const int64_t n = std::min(step, rows - at);
+      w.Append(f.data() + at * 3, l.data() + at, n);
+    }
+    w.EndSplit();
+    FeatureStatsBuilder stats(3, Task::kClassification, 2);
+    stats.AddMoments(f.data(), l.data(), rows);
+    stats.FinishMoments();
+    stats.AddHistogram(f.data(), rows);
+    w.SetStats(stats.Finish());
+    w.SetLineage({{"source", "test"}});
+    w.Commit();
+  }
+  auto file = DatasetFile::Open(dir.File("d.h5"));
+  const SplitInfo& train = file->split("train");
+  ASSERT_EQ(train.chunk_crcs.size(), 2u * 3);  // 37 + 37 + 26 rows
+  for (int64_t c = 0; c < 3; ++c) {
+    const int64_t first = c * chunk_rows, n = std::min(chunk_rows, rows - first);
+    std::vector<float> x(n * 3);
+    std::vector<int32_t> y(n);
+    file->ReadRows("train", first, n, x.data(), y.data());
+    file->VerifyChunk(train, c, x.data(), y.data());
+    y[n - 1] ^= 1;  // a flipped label
+    try {
+      file->VerifyChunk(train, c, x.data(), y.data());
+      ADD_FAILURE() << "a damaged label passed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kData);
+      EXPECT_NE(std::string(e.what()).find(Format("rows %lld..%lld", static_cast<long long>(first),
+                                                   static_cast<long long>(first + n))),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("the labels do not match"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(file->VerifyChecksums(), "");
+  file.reset();
+
+  // Damage one feature value of row 80 (chunk 2) in the file itself.
+  std::string bytes;
+  {
+    std::ifstream in(dir.File("d.h5"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const float row80[3] = {1080.0f, -40.0f, 7.25f};
+  const size_t at = bytes.find(std::string(reinterpret_cast<const char*>(row80), sizeof row80));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 5] ^= 0x01;
+  {
+    std::ofstream out(dir.File("d.h5"), std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  file = DatasetFile::Open(dir.File("d.h5"));
+  EXPECT_NE(file->VerifyChecksums().find("rows 74..100 (chunk 2): the features do not match"), std::string::npos)
+      << file->VerifyChecksums();
+  ReaderOptions o;
+  o.global_batch = 100;
+  o.shuffle = false;
+  ShardedReader reader(dir.File("d.h5"), o, 0, 1);
+  try {
+    reader.Next();
+    ADD_FAILURE() << "the reader delivered a damaged chunk";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kData);
+    EXPECT_NE(std::string(e.what()).find("is damaged"), std::string::npos) << e.what();
   }
 }
 
