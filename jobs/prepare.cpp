@@ -1,5 +1,7 @@
 // aif prepare: raw data -> one aif dataset file (docs/formats.md).
 // Runs on rank 0 when launched with several ranks; the others wait for it.
+#include <algorithm>
+
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -9,8 +11,27 @@
 
 namespace aif {
 
+namespace {
+
+// "1,28,28" or "1x28x28" -> {1, 28, 28}; empty -> {}. Throws kUsage.
+std::vector<int64_t> ParseSampleShape(const std::string& text) {
+  std::vector<int64_t> dims;
+  if (Trim(text).empty()) return dims;
+  std::string normalized = text;
+  std::replace(normalized.begin(), normalized.end(), 'x', ',');
+  for (const std::string& part : Split(normalized, ',')) {
+    auto v = ParseInt(Trim(part));
+    if (!v || *v <= 0) ThrowUsage("--sample-shape: '%s' is not a list of positive sizes such as 1,28,28", text.c_str());
+    dims.push_back(*v);
+  }
+  if (dims.size() > 3) ThrowUsage("--sample-shape has %zu dimensions; give 1 to 3 (C,H,W)", dims.size());
+  return dims;
+}
+
+}  // namespace
+
 int PrepareMain(int argc, char** argv, JobContext& ctx) {
-  std::string source, input_dir, input, label_column, task, out, ignore_columns, delimiter, missing;
+  std::string source, input_dir, input, label_column, task, out, ignore_columns, delimiter, missing, sample_shape;
   double val_fraction = 0.1, test_fraction = 0.1;
   int64_t seed = 0, chunk_rows = 0;
   bool force = false;
@@ -33,6 +54,9 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
                                 "the label is a numeric feature")
       .Add<std::string>("delimiter", &delimiter, "auto",
                         "csv: field separator: ',', ';', '|', tab, or auto (detected from the header row)")
+      .AddOptional<std::string>("sample-shape", &sample_shape,
+                                "csv: the shape of one sample's features, e.g. 1,28,28 for 784 pixel columns, so "
+                                "convolutions can read them as images (default: flat)")
       .Add<std::string>("missing", &missing, "error",
                         "csv: a missing value (empty, ?, NA, N/A, NaN, null) in a kept column: 'error', or 'drop' "
                         "the row (counted in the log and the lineage)")
@@ -61,9 +85,11 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       ThrowUsage("--test-fraction is for csv; IDX sources use the t10k files as the test split");
     }
     if (!csv && (options.Has("label-column") || options.Has("task") || options.Has("ignore-columns") ||
-                 options.Has("delimiter") || options.Has("missing"))) {
-      ThrowUsage("--label-column, --task, --ignore-columns, --delimiter and --missing are for csv sources");
+                 options.Has("delimiter") || options.Has("missing") || options.Has("sample-shape"))) {
+      ThrowUsage("--label-column, --task, --ignore-columns, --delimiter, --missing and --sample-shape are for csv "
+                 "sources");
     }
+    ParseSampleShape(sample_shape);
     if (missing != "error" && missing != "drop") ThrowUsage("--missing must be error or drop, got '%s'", missing.c_str());
     ParseCsvDelimiter(delimiter);
     if (seed < 0) ThrowUsage("--seed must be >= 0");
@@ -88,6 +114,7 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       }
       o.delimiter = ParseCsvDelimiter(delimiter);
       o.drop_incomplete_rows = missing == "drop";
+      o.sample_shape = ParseSampleShape(sample_shape);
       o.task = task;
       o.val_fraction = val_fraction;
       o.test_fraction = test_fraction;

@@ -227,7 +227,19 @@ PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   DatasetSchema schema;
   schema.task = task;
   schema.feature_type = FeatureType::kFloat32;
-  schema.sample_shape = {static_cast<int64_t>(t.feature_names.size())};
+  const int64_t features = static_cast<int64_t>(t.feature_names.size());
+  schema.sample_shape = {features};
+  if (!o.sample_shape.empty()) {
+    int64_t product = 1;
+    for (int64_t d : o.sample_shape) product *= d;
+    if (product != features) {
+      std::vector<std::string> dims;
+      for (int64_t d : o.sample_shape) dims.push_back(std::to_string(d));
+      ThrowUsage("--sample-shape %s holds %lld values, but '%s' has %lld feature columns", Join(dims, ",").c_str(),
+                 static_cast<long long>(product), o.input.c_str(), static_cast<long long>(features));
+    }
+    schema.sample_shape = o.sample_shape;
+  }
   schema.feature_names = t.feature_names;
   schema.label_name = t.label_name;
 

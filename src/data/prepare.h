@@ -37,6 +37,7 @@ struct CsvPrepareOptions {
   std::vector<std::string> ignore_columns;  // dropped: ids, free text
   char delimiter = 0;                       // 0: detected from the header
   bool drop_incomplete_rows = false;        // --missing drop
+  std::vector<int64_t> sample_shape;        // e.g. {1, 28, 28}; empty: flat [features]
   std::string task = "auto";  // auto, classification or regression
   double val_fraction = 0.1;
   double test_fraction = 0.1;

@@ -68,6 +68,19 @@ run_expect 0 "$AIF" inspect "$T/holes.h5"
 run_expect 2 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y --out "$T/x.h5" --missing fill \
   && expect_err "--missing must be error or drop"
 
+# Pixel columns as images: --sample-shape lets a CNN train on a CSV.
+{ printf 'y'; for i in $(seq 0 63); do printf ',p%d' "$i"; done; echo
+  for r in $(seq 1 60); do printf '%d' $((r % 2)); for i in $(seq 0 63); do printf ',%d' $(((r * i) % 17)); done; echo; done
+} >"$T/pixels.csv"
+run_expect 0 "$AIF" prepare --source csv --input "$T/pixels.csv" --label-column y --sample-shape 1,8,8 \
+  --out "$T/pixels.h5"
+run_expect 0 "$AIF" train --data "$T/pixels.h5" --run-dir "$T/cnn" --model "conv(4,3,pad=1) relu pool(2) flatten linear(2)" \
+  --steps 5 --batch-size 8
+run_expect 0 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels.csv" --out "$T/cnn.csv"
+[ "$(wc -l <"$T/cnn.csv")" = 61 ] || fail "the CNN did not score every CSV row"
+run_expect 2 "$AIF" prepare --source csv --input "$T/pixels.csv" --label-column y --sample-shape 1x8x9 --out "$T/p2.h5" \
+  && expect_err "holds 72 values, but"
+
 # Under mpirun a bad input is reported once, with the data exit code.
 run_expect 3 mpirun_quiet -np 2 "$AIF" prepare --source csv --input "$T/text.csv" --label-column y --out "$T/m.h5" \
   && expect_one_error_line

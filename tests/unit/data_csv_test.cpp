@@ -57,6 +57,16 @@ class CsvFixture : public ::testing::Test {
     }
     EXPECT_FALSE(PathExists(o.out));
   }
+  void ExpectErrorFrom(const CsvPrepareOptions& o, std::vector<std::string> needles, ErrorKind kind) {
+    try {
+      PrepareCsv(o, nlohmann::json::object());
+      ADD_FAILURE() << "expected an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), kind) << e.what();
+      for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(PathExists(o.out));
+  }
   testing::TempDir dir_;
 };
 
@@ -186,6 +196,36 @@ TEST_F(CsvFixture, MissingValuesDropRowsWhenAsked) {
   o.out = dir_.File("none.h5");
   EXPECT_THROW(PrepareCsv(o, nlohmann::json::object()), Error);
   EXPECT_FALSE(PathExists(o.out));
+}
+
+// Pixel columns become images: the schema's sample shape, rows unchanged.
+TEST_F(CsvFixture, SampleShapeMakesImages) {
+  std::string text = "label";
+  for (int i = 0; i < 12; ++i) text += ",p" + std::to_string(i);
+  text += "\n";
+  for (int r = 0; r < 20; ++r) {
+    text += std::to_string(r % 2);
+    for (int i = 0; i < 12; ++i) text += "," + std::to_string(r * 12 + i);
+    text += "\n";
+  }
+  CsvPrepareOptions o;
+  o.input = Write(text);
+  o.out = dir_.File("img.h5");
+  o.label_column = "label";
+  o.val_fraction = o.test_fraction = 0;
+  o.sample_shape = {3, 2, 2};
+  PrepareCsv(o, nlohmann::json::object());
+  auto f = DatasetFile::Open(o.out);
+  EXPECT_EQ(f->schema().sample_shape, (std::vector<int64_t>{3, 2, 2}));
+  EXPECT_EQ(f->schema().num_features(), 12);
+  std::vector<float> x(20 * 12);
+  std::vector<int32_t> y(20);
+  f->ReadRows("train", 0, 20, x.data(), y.data());
+  for (int i = 0; i < 20 * 12; ++i) ASSERT_EQ(x[i], static_cast<float>(i));
+  // A shape that does not hold the columns is a usage error.
+  o.out = dir_.File("bad.h5");
+  o.sample_shape = {1, 3, 3};
+  ExpectErrorFrom(o, {"--sample-shape 1,3,3 holds 9 values", "12 feature columns"}, ErrorKind::kUsage);
 }
 
 TEST_F(CsvFixture, OtherDelimitersAndIgnoredColumns) {
