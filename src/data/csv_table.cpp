@@ -100,6 +100,15 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
   bool have_header = false;
   while (reader.Next(&fields)) {
     if (!have_header) {
+      bool all_numbers = fields.size() > 1;
+      for (const std::string& f : fields) {  // (numbers are names only if one is the label column's)
+        all_numbers = all_numbers && ParseDouble(Trim(f)).has_value() && Trim(f) != label_column;
+      }
+      if (all_numbers) {
+        reader.Fail(Format("the first row looks like data (all %zu fields are numbers); the file needs a header row "
+                           "naming its columns",
+                           fields.size()));
+      }
       std::set<std::string> seen;
       std::set<std::string> ignore(options.ignore_columns.begin(), options.ignore_columns.end());
       bool have_label = false;
@@ -119,7 +128,13 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
           t.feature_names.push_back(name);
         }
       }
-      const std::string columns_text = Join(column_names, ", ");
+      std::string columns_text;  // at most 20 names: a pixel CSV has hundreds
+      if (column_names.size() <= 20) {
+        columns_text = Join(column_names, ", ");
+      } else {
+        columns_text = Join(std::vector<std::string>(column_names.begin(), column_names.begin() + 20), ", ") +
+                       Format(", ... (%zu columns)", column_names.size());
+      }
       if (!have_label) {
         std::string hint;
         if (fields.size() == 1) hint = "; the header is one column: check --delimiter (auto detects , ; tab and |)";

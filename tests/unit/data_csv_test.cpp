@@ -79,6 +79,7 @@ TEST_F(CsvFixture, BadInputsNameLineAndColumn) {
   ExpectError("a,b,y\n1,2,x\n3,4\n", {":3:", "2 fields", "header has 3"});
   ExpectError("a,b,y\n1,2,x\n3,4,x,5\n", {":3:", "4 fields"});
   ExpectError("a,a,y\n1,2,x\n", {"duplicate", "'a'"});
+  ExpectError("1,2,0\n3,4,1\n", {":1:", "looks like data", "header row"});
   ExpectError("a,,y\n1,2,x\n", {"column 2 has no name"});
   ExpectError("a,b,y\n1,nan,x\n", {":2:", "column 'b'", "missing value ('nan')", "--missing drop"});
   ExpectError("a,b,y\n1,NA,x\n", {":2:", "column 'b'", "missing value ('NA')"});
