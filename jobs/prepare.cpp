@@ -42,7 +42,9 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
                      "never leaves a partial file at --out.\n\n"
                      "Examples:\n"
                      "  aif prepare --source fashion-mnist --out data/fmnist.h5\n"
-                     "  aif prepare --source csv --input iris.csv --label-column species --out data/iris.h5");
+                     "  aif prepare --source csv --input iris.csv --label-column species --out data/iris.h5\n"
+                     "  aif prepare --source csv --input mnist_train.csv --label-column label --sample-shape 1,28,28 "
+                     "--out data/mnist.h5");
   options.Add<std::string>("source", &source, "fashion-mnist",
                            "fashion-mnist, mnist or idx (gzip/plain IDX files), or csv")
       .Add<std::string>("input-dir", &input_dir, "/usr/share/datasets/fashion-mnist",
