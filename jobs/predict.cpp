@@ -207,8 +207,9 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
     csv = EndsWith(data_path, ".csv");
     if (csv) {
       // Every model feature must be a column; labels and ids may be there too.
-      table = ReadCsvColumns(data_path, schema.feature_names, &table_rows);
-      if (!id_column.empty() && ctx.is_root()) keys = ReadCsvTextColumn(data_path, id_column, "--id-column");
+      CsvTextColumn ids{id_column, "--id-column", {}};
+      table = ReadCsvColumns(data_path, schema.feature_names, &table_rows, id_column.empty() ? nullptr : &ids);
+      keys = std::move(ids.values);
     } else {
       if (!id_column.empty()) ThrowUsage("--id-column applies to CSV data; a dataset's rows are named by 'id'");
       auto dataset = DatasetFile::Open(data_path);

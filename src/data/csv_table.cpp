@@ -204,20 +204,30 @@ bool IsMissingCsvCell(std::string_view cell) {
   return lower == "na" || lower == "n/a" || lower == "nan" || lower == "null";
 }
 
-std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows) {
+std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows,
+                                  CsvTextColumn* text) {
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
   CsvRecordReader reader(path);
   std::vector<std::string> fields;
   std::vector<size_t> where;
+  size_t text_where = 0;
   size_t width = 0;
   std::vector<float> out;
   *rows = 0;
   while (reader.Next(&fields)) {
-    if (where.empty() && width == 0) {
+    if (width == 0) {
+      auto find = [&](const std::string& name) {
+        return std::find_if(fields.begin(), fields.end(), [&](const std::string& f) { return Trim(f) == name; });
+      };
       for (const std::string& name : columns) {
-        auto it = std::find_if(fields.begin(), fields.end(), [&](const std::string& f) { return Trim(f) == name; });
+        auto it = find(name);
         if (it == fields.end()) reader.Fail("header: no column '" + name + "', which the model needs");
         where.push_back(static_cast<size_t>(it - fields.begin()));
+      }
+      if (text) {
+        auto it = find(text->name);
+        if (it == fields.end()) reader.Fail("header: no column '" + text->name + "' for " + text->flag);
+        text_where = static_cast<size_t>(it - fields.begin());
       }
       width = fields.size();
       continue;
@@ -234,29 +244,8 @@ std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std
       }
       out.push_back(static_cast<float>(*v));
     }
+    if (text) text->values.emplace_back(Trim(fields[text_where]));
     ++*rows;
-  }
-  if (width == 0) ThrowData("%s: the file is empty; a header row is required", path.c_str());
-  return out;
-}
-
-std::vector<std::string> ReadCsvTextColumn(const std::string& path, const std::string& column, const char* flag) {
-  if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
-  CsvRecordReader reader(path);
-  std::vector<std::string> fields, out;
-  int64_t where = -1;
-  size_t width = 0;
-  while (reader.Next(&fields)) {
-    if (width == 0) {
-      for (size_t c = 0; c < fields.size(); ++c) {
-        if (Trim(fields[c]) == column) where = static_cast<int64_t>(c);
-      }
-      if (where < 0) reader.Fail("header: no column '" + column + "' for " + flag);
-      width = fields.size();
-      continue;
-    }
-    if (fields.size() != width) reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), width));
-    out.emplace_back(Trim(fields[where]));
   }
   if (width == 0) ThrowData("%s: the file is empty; a header row is required", path.c_str());
   return out;

@@ -47,15 +47,22 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options);
 // any case (after trimming).
 bool IsMissingCsvCell(std::string_view cell);
 
+// A column read as text, alongside ReadCsvColumns' numbers: `name`, the
+// option that named it (`flag`, for the error when it is missing), and its
+// trimmed cells, one per row (empty cells stay "").
+struct CsvTextColumn {
+  std::string name;
+  const char* flag = "";
+  std::vector<std::string> values;
+};
+
 // Reads only the named columns, as finite numbers, in the order given;
 // other columns may hold anything (ids, text labels). Missing columns and bad
 // cells are Error(kData) naming the file, line and column. Returns [rows,
-// columns.size()] row-major and sets *rows.
-std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows);
-
-// Reads one column as text (trimmed), row by row; a missing column is
-// Error(kData) naming `flag`, the option that named it. Empty cells stay "".
-std::vector<std::string> ReadCsvTextColumn(const std::string& path, const std::string& column, const char* flag);
+// columns.size()] row-major and sets *rows. With `text`, also fills
+// text->values from the column text->name in the same pass.
+std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows,
+                                  CsvTextColumn* text = nullptr);
 
 // Reads a CSV file record by record: counts lines (1-based), drops a trailing
 // '\r' and a UTF-8 BOM on line 1, skips blank lines and splits the rest with

@@ -6,31 +6,33 @@
 namespace aif {
 namespace {
 
-bool AnyDecays(const Model& model) {
-  for (const ParamInfo& p : model.param_infos()) {
-    if (p.decay) return true;
-  }
-  return false;
-}
+// Which parameters take weight decay (weights, not biases): the rate the
+// update uses (0 when none does) and ops' bit mask (undefined when every
+// element is treated alike). Fixed by the model's layout, so built once.
+struct WeightDecay {
+  float rate = 0.0f;
+  Tensor mask;
+};
 
-// Which parameters decay (weights, not biases), as ops' bit mask; undefined
-// when all or no parameters decay, or weight decay is off.
-Tensor DecayMaskOf(const OptimizerConfig& c, const Model& model) {
+WeightDecay WeightDecayOf(const OptimizerConfig& c, const Model& model) {
   std::vector<std::pair<int64_t, int64_t>> decayed;
   bool all = true;
   for (const ParamInfo& p : model.param_infos()) {
     if (p.decay) decayed.emplace_back(p.offset, p.numel());
     all = all && p.decay;
   }
-  if (c.weight_decay == 0 || all || decayed.empty()) return Tensor();
-  return ops::MakeDecayMask(model.num_params(), decayed, model.device());
+  WeightDecay d;
+  if (c.weight_decay == 0 || decayed.empty()) return d;
+  d.rate = static_cast<float>(c.weight_decay);
+  if (!all) d.mask = ops::MakeDecayMask(model.num_params(), decayed, model.device());
+  return d;
 }
 
 // Both optimizers update every parameter in one fused call over the flat
 // buffers (one kernel launch on a GPU).
 class Sgd : public Optimizer {
  public:
-  Sgd(const OptimizerConfig& c, const Model& model) : c_(c), decay_mask_(DecayMaskOf(c, model)) {
+  Sgd(const OptimizerConfig& c, const Model& model) : c_(c), decay_(WeightDecayOf(c, model)) {
     if (c.momentum > 0) momentum_ = Tensor::Zeros({model.num_params()}, DType::kF32, model.device());
   }
   void Step(Model& model, double lr) override {
@@ -38,8 +40,8 @@ class Sgd : public Optimizer {
     hp.lr = static_cast<float>(lr);
     hp.momentum = static_cast<float>(c_.momentum);
     hp.nesterov = c_.nesterov;
-    hp.weight_decay = AnyDecays(model) ? static_cast<float>(c_.weight_decay) : 0.0f;
-    ops::SgdUpdate(model.params(), model.grads(), momentum_, hp, decay_mask_);
+    hp.weight_decay = decay_.rate;
+    ops::SgdUpdate(model.params(), model.grads(), momentum_, hp, decay_.mask);
     ++steps_;
   }
   std::vector<std::pair<std::string, Tensor>> State() override {
@@ -50,7 +52,7 @@ class Sgd : public Optimizer {
  private:
   OptimizerConfig c_;
   Tensor momentum_;
-  Tensor decay_mask_;
+  WeightDecay decay_;
 };
 
 class AdamW : public Optimizer {
@@ -59,7 +61,7 @@ class AdamW : public Optimizer {
       : c_(c),
         m_(Tensor::Zeros({model.num_params()}, DType::kF32, model.device())),
         v_(Tensor::Zeros({model.num_params()}, DType::kF32, model.device())),
-        decay_mask_(DecayMaskOf(c, model)) {}
+        decay_(WeightDecayOf(c, model)) {}
   void Step(Model& model, double lr) override {
     ++steps_;
     ops::AdamWParams hp;
@@ -67,16 +69,16 @@ class AdamW : public Optimizer {
     hp.beta1 = static_cast<float>(c_.beta1);
     hp.beta2 = static_cast<float>(c_.beta2);
     hp.eps = static_cast<float>(c_.eps);
-    hp.weight_decay = AnyDecays(model) ? static_cast<float>(c_.weight_decay) : 0.0f;
+    hp.weight_decay = decay_.rate;
     hp.step = steps_;
-    ops::AdamWUpdate(model.params(), model.grads(), m_, v_, hp, decay_mask_);
+    ops::AdamWUpdate(model.params(), model.grads(), m_, v_, hp, decay_.mask);
   }
   std::vector<std::pair<std::string, Tensor>> State() override { return {{"adam_m", m_}, {"adam_v", v_}}; }
 
  private:
   OptimizerConfig c_;
   Tensor m_, v_;
-  Tensor decay_mask_;
+  WeightDecay decay_;
 };
 
 }  // namespace
