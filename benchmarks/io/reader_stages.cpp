@@ -95,6 +95,13 @@ std::vector<Stage> TimeReaderStages(const std::string& path, const ReaderOptions
          }
        },
        nullptr},
+      {"chunk_checksums (CRC-32C of every chunk; 0 for a file without them)", true,
+       [&] {
+         for (int64_t c = 0; c < num_chunks; ++c) {
+           file->VerifyChunk(split, c, chunk_features[c].data(), chunk_labels[c].data());
+         }
+       },
+       nullptr},
       {"epoch_order_and_sort (twice: read-ahead, batch)", true,
        [&] {
          EpochOrder order(spec, 1);

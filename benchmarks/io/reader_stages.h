@@ -2,7 +2,8 @@
 // producer timed alone, warm page cache, on the reader's own inputs and
 // options. Stages: opening the file; the first touch of the chunk cache's
 // slots (data/chunk_arena.h: page faults, huge pages where granted); HDF5
-// reads of every chunk (whole chunks, as the reader reads them); the epoch
+// reads of every chunk (whole chunks, as the reader reads them); checking
+// every chunk against its CRC-32C (DatasetFile::VerifyChunk); the epoch
 // order (chunk permutation, window shuffles, the sort of every global batch,
 // done twice: for the read-ahead and for the batch); normalisation to float
 // gathered in the epoch's order with the next row prefetched, and for
