@@ -166,6 +166,10 @@ int RegistryMain(int argc, char** argv, JobContext& ctx) {
   RunOnRoot(ctx, [&] {
     ModelStore store(sel.store, lock_timeout);
     if (!sel.name.empty()) ValidateStoreName("model name", sel.name);
+    // Nothing here creates a store or a model: a mistyped --store or --name
+    // is an error, not an empty listing or a new directory.
+    store.RequireStore();
+    if (!sel.name.empty()) store.RequireModel(sel.name);
     if (command == "list") {
       const auto list = ListJson(store, sel.name);
       if (json) std::cout << list.dump(2) << "\n";

@@ -106,7 +106,15 @@ std::optional<int64_t> ModelStore::AliasVersion(const std::string& name, const s
   return j["version"].get<int64_t>();
 }
 
+void ModelStore::RequireStore() const {
+  if (!IsDirectory(root_)) {
+    throw Error(ErrorKind::kIo, Format("the model store '%s' does not exist; check --store or $AIF_STORE ('aif "
+                                       "promote' creates a store)", root_.c_str()));
+  }
+}
+
 void ModelStore::RequireModel(const std::string& name) const {
+  RequireStore();
   if (!IsDirectory(ModelDir(name) + "/versions")) {
     ThrowUsage("the store '%s' has no model '%s' (it has: %s)", root_.c_str(), name.c_str(),
                Models().empty() ? "none" : Join(Models(), ", ").c_str());

@@ -53,7 +53,11 @@ class ModelStore {
   std::vector<int64_t> Versions(const std::string& name) const;  // ascending
   std::map<std::string, int64_t> Aliases(const std::string& name) const;
   std::optional<int64_t> AliasVersion(const std::string& name, const std::string& alias) const;
-  // Throw kUsage when the model or version does not exist.
+  // Throws kIo when the store's directory does not exist (a mistyped --store
+  // or $AIF_STORE; only writers create it).
+  void RequireStore() const;
+  // Throw kUsage when the model or version does not exist (kIo when the
+  // store does not).
   void RequireModel(const std::string& name) const;
   void RequireVersion(const std::string& name, int64_t version) const;
   // The version an alias names, or `version` itself when alias is empty;

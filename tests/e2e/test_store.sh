@@ -72,6 +72,20 @@ run_expect 3 "$AIF" registry verify --store "$S" --name many --json
 [ "$(json_get "$E2E_TMP/out" 'd["problems"]')" = 2 ] || fail "verify should find the tampered and the added file"
 run_expect 2 "$AIF" registry rollback --store "$S" --name many --alias production --to 9 && expect_err "no version 9"
 
+# A mistyped store or model name is an error, and creates nothing.
+for cmd in "list" "verify" "show --name many --version 1" "alias --name many --alias a --version 1" \
+           "rollback --name many --alias production"; do
+  # shellcheck disable=SC2086
+  run_expect 4 "$AIF" registry $cmd --store "$E2E_TMP/no-such-store" && expect_err "does not exist"
+  expect_one_error_line
+done
+expect_no_file "$E2E_TMP/no-such-store"
+for cmd in "list" "verify" "alias --alias a --version 1" "rollback --alias production"; do
+  # shellcheck disable=SC2086
+  run_expect 2 "$AIF" registry $cmd --store "$S" --name manny && expect_err "has no model 'manny' (it has: "
+done
+expect_no_file "$S/manny"
+
 # Bad names.
 for bad in "../up" "a/b" "" ".hidden" "-x" "$(printf 'n%.0s' {1..65})"; do
   run_expect 2 "$AIF" promote --store "$S" --name "$bad" --candidate "$E2E_TMP/run" || continue
