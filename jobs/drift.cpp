@@ -94,7 +94,12 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
     const DatasetSchema& schema = loaded.meta.schema;
     csv = EndsWith(data_path, ".csv");
     if (csv) {
-      table = ReadCsvColumns(data_path, schema.feature_names, &table_rows);
+      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema));
+      if (ctx.is_root()) {  // every rank read the same file
+        for (const std::string& line : read.unseen_categories) LogWarn("%s", line.c_str());
+      }
+      table = std::move(read.values);
+      table_rows = read.rows;
       if (table_rows == 0) ThrowData("%s: the file has a header but no data rows", data_path.c_str());
       csv_labels = ReadCsvLabels(data_path, label_column.empty() ? schema.label_name : label_column, schema);
       const size_t labels = schema.task == Task::kClassification ? csv_labels.classes.size() : csv_labels.targets.size();

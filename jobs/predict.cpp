@@ -208,7 +208,12 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
     if (csv) {
       // Every model feature must be a column; labels and ids may be there too.
       CsvTextColumn ids{id_column, "--id-column", {}};
-      table = ReadCsvColumns(data_path, schema.feature_names, &table_rows, id_column.empty() ? nullptr : &ids);
+      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), {id_column.empty() ? nullptr : &ids});
+      if (ctx.is_root()) {  // every rank read the same file
+        for (const std::string& line : read.unseen_categories) LogWarn("%s", line.c_str());
+      }
+      table = std::move(read.values);
+      table_rows = read.rows;
       keys = std::move(ids.values);
     } else {
       if (!id_column.empty()) ThrowUsage("--id-column applies to CSV data; a dataset's rows are named by 'id'");

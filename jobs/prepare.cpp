@@ -5,9 +5,12 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "core/hdf5_io.h"
 #include "data/csv_table.h"
+#include "data/dataset_file.h"
 #include "data/prepare.h"
 #include "jobs/job.h"
+#include "nn/model_file.h"
 
 namespace aif {
 
@@ -28,12 +31,22 @@ std::vector<int64_t> ParseSampleShape(const std::string& text) {
   return dims;
 }
 
+// The schema of a model or dataset file, for --schema-from.
+DatasetSchema ReadSchemaOf(const std::string& path) {
+  const std::string format = ReadAifFormatName(path);
+  if (format == kDatasetFormatName) return DatasetFile::Open(path)->schema();
+  if (format == kModelFormatName) return ReadModelFile(path).meta.schema;
+  ThrowUsage("--schema-from '%s' has format '%s'; give a model (%s) or a dataset (%s)", path.c_str(), format.c_str(),
+             kModelFormatName, kDatasetFormatName);
+}
+
 }  // namespace
 
 int PrepareMain(int argc, char** argv, JobContext& ctx) {
   std::string source, input_dir, input, label_column, task, out, ignore_columns, delimiter, missing, sample_shape;
+  std::string categorical_columns, schema_from;
   double val_fraction = 0.1, test_fraction = 0.1;
-  int64_t seed = 0, chunk_rows = 0;
+  int64_t seed = 0, chunk_rows = 0, max_categories = 100;
   bool force = false;
   JobOptions options("prepare", "aif prepare --source fashion-mnist|mnist|idx|csv --out DATASET.h5 [options]",
                      "Reads raw data, validates it, takes seeded validation (and, for CSV, test) splits,\n"
@@ -43,6 +56,8 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
                      "Examples:\n"
                      "  aif prepare --source fashion-mnist --out data/fmnist.h5\n"
                      "  aif prepare --source csv --input iris.csv --label-column species --out data/iris.h5\n"
+                     "  aif prepare --source csv --input titanic.csv --label-column Survived --ignore-columns "
+                     "PassengerId,Name --out data/titanic.h5\n"
                      "  aif prepare --source csv --input mnist_train.csv --label-column label --sample-shape 1,28,28 "
                      "--out data/mnist.h5");
   options.Add<std::string>("source", &source, "fashion-mnist",
@@ -53,7 +68,18 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       .AddOptional<std::string>("label-column", &label_column, "csv: name of the label column")
       .AddOptional<std::string>("ignore-columns", &ignore_columns,
                                 "csv: comma-separated columns to drop (ids, free text); every other column but "
-                                "the label is a numeric feature")
+                                "the label is a feature: numeric, or categorical when it holds text")
+      .AddOptional<std::string>("categorical-columns", &categorical_columns,
+                                "csv: comma-separated columns to one-hot encode even though they hold numbers "
+                                "(codes such as a class 1/2/3); a column that holds text always is")
+      .AddOptional<std::string>("schema-from", &schema_from,
+                                "csv: a model or dataset (.h5) whose features this file must provide: the same "
+                                "columns in the same order, categories and classes, so its models can be "
+                                "evaluated on the new dataset (other columns are ignored; the label column "
+                                "defaults to its label's name)")
+      .Add<int64_t>("max-categories", &max_categories, 100,
+                    "csv: the most distinct values a categorical column may have (more: an error, as such a "
+                    "column is usually an id or free text)")
       .Add<std::string>("delimiter", &delimiter, "auto",
                         "csv: field separator: ',', ';', '|', tab, or auto (detected from the header row)")
       .AddOptional<std::string>("sample-shape", &sample_shape,
@@ -80,17 +106,22 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       ThrowUsage("--source must be fashion-mnist, mnist, idx or csv, got '%s'", source.c_str());
     }
     if (csv && !options.Has("input")) ThrowUsage("--source csv needs --input FILE.csv");
-    if (csv && !options.Has("label-column")) ThrowUsage("--source csv needs --label-column NAME");
+    if (csv && !options.Has("label-column") && !options.Has("schema-from")) {
+      ThrowUsage("--source csv needs --label-column NAME");
+    }
     if (csv && options.Has("input-dir")) ThrowUsage("--input-dir is for IDX sources; use --input with csv");
     if (!csv && options.Has("input")) ThrowUsage("--input is for csv; use --input-dir with --source %s", source.c_str());
     if (!csv && options.Has("test-fraction")) {
       ThrowUsage("--test-fraction is for csv; IDX sources use the t10k files as the test split");
     }
     if (!csv && (options.Has("label-column") || options.Has("task") || options.Has("ignore-columns") ||
-                 options.Has("delimiter") || options.Has("missing") || options.Has("sample-shape"))) {
-      ThrowUsage("--label-column, --task, --ignore-columns, --delimiter, --missing and --sample-shape are for csv "
-                 "sources");
+                 options.Has("delimiter") || options.Has("missing") || options.Has("sample-shape") ||
+                 options.Has("categorical-columns") || options.Has("max-categories") || options.Has("schema-from"))) {
+      ThrowUsage("--label-column, --task, --ignore-columns, --categorical-columns, --max-categories, --schema-from, "
+                 "--delimiter, --missing and --sample-shape are for csv sources");
     }
+
+    if (max_categories < 1) ThrowUsage("--max-categories must be >= 1");
     ParseSampleShape(sample_shape);
     if (missing != "error" && missing != "drop") ThrowUsage("--missing must be error or drop, got '%s'", missing.c_str());
     ParseCsvDelimiter(delimiter);
@@ -113,6 +144,17 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       o.label_column = label_column;
       for (const std::string& name : Split(ignore_columns, ',')) {
         if (!Trim(name).empty()) o.ignore_columns.emplace_back(Trim(name));
+      }
+      for (const std::string& name : Split(categorical_columns, ',')) {
+        if (!Trim(name).empty()) o.categorical_columns.emplace_back(Trim(name));
+      }
+      o.max_categories = max_categories;
+      DatasetSchema reference;
+      if (!schema_from.empty()) {
+        reference = ReadSchemaOf(schema_from);
+        o.reference = &reference;
+        o.reference_path = schema_from;
+        if (o.label_column.empty()) o.label_column = reference.label_name;
       }
       o.delimiter = ParseCsvDelimiter(delimiter);
       o.drop_incomplete_rows = missing == "drop";

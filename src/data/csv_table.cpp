@@ -4,10 +4,12 @@
 #include <cctype>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/strings.h"
+#include "data/csv_categorical.h"
 
 namespace aif {
 
@@ -97,6 +99,10 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
   // Per column: -2 ignored, -1 the label, else the feature index.
   constexpr int64_t kIgnored = -2, kLabel = -1;
   std::vector<int64_t> role;
+  // Categorical feature columns, and per feature its index among them (-1:
+  // numeric so far).
+  std::vector<CsvCategoricalSource> categorical;
+  std::vector<int64_t> categorical_of;
   bool have_header = false;
   while (reader.Next(&fields)) {
     if (!have_header) {
@@ -111,6 +117,7 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
       }
       std::set<std::string> seen;
       std::set<std::string> ignore(options.ignore_columns.begin(), options.ignore_columns.end());
+      std::set<std::string> named_categorical(options.categorical_columns.begin(), options.categorical_columns.end());
       bool have_label = false;
       for (size_t c = 0; c < fields.size(); ++c) {
         std::string name(Trim(fields[c]));
@@ -124,6 +131,12 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
         } else if (ignore.count(name)) {
           role.push_back(kIgnored);
         } else {
+          if (named_categorical.count(name)) {
+            categorical.push_back({c, static_cast<int64_t>(t.feature_names.size()), false, "", 0});
+            categorical_of.push_back(static_cast<int64_t>(categorical.size()) - 1);
+          } else {
+            categorical_of.push_back(-1);
+          }
           role.push_back(static_cast<int64_t>(t.feature_names.size()));
           t.feature_names.push_back(name);
         }
@@ -144,6 +157,14 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
       for (const std::string& name : options.ignore_columns) {
         if (!seen.count(name)) {
           reader.Fail("header: no column named '" + name + "' for --ignore-columns (columns: " + columns_text + ")");
+        }
+      }
+      for (const std::string& name : options.categorical_columns) {
+        if (!seen.count(name)) {
+          reader.Fail("header: no column named '" + name + "' for --categorical-columns (columns: " + columns_text + ")");
+        }
+        if (name == label_column || ignore.count(name)) {
+          reader.Fail("header: --categorical-columns names '" + name + "', which is the label or an ignored column");
         }
       }
       if (t.feature_names.empty()) reader.Fail("header: no feature columns besides the label and ignored columns");
@@ -177,10 +198,20 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
         t.labels.emplace_back(cell);
         continue;
       }
+      const int64_t feature = role[c];
+      if (categorical_of[feature] >= 0) {  // one-hot encoded after this pass
+        t.features.push_back(0.0f);
+        continue;
+      }
       auto v = ParseDouble(cell);
+      if (!v) {  // text: this column is categorical
+        categorical.push_back({c, feature, true, std::string(cell), reader.line_no()});
+        categorical_of[feature] = static_cast<int64_t>(categorical.size()) - 1;
+        t.features.push_back(0.0f);
+        continue;
+      }
       if (!v || !std::isfinite(*v)) {
-        reader.Fail("column '" + col + "': '" + std::string(cell) +
-                    "' is not a finite number (features must be numeric; drop a column with --ignore-columns)");
+        reader.Fail("column '" + col + "': '" + std::string(cell) + "' is not a finite number");
       }
       if (std::fabs(*v) > 3.4e38) reader.Fail("column '" + col + "': '" + std::string(cell) + "' overflows float32");
       t.features.push_back(static_cast<float>(*v));
@@ -194,6 +225,7 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
               static_cast<long long>(t.dropped_rows));
   }
   if (t.rows() == 0) ThrowData("%s: the file has a header but no data rows", path.c_str());
+  if (!categorical.empty()) OneHotEncodeCsvColumns(path, reader.delimiter(), categorical, options.max_categories, &t);
   return t;
 }
 
@@ -204,24 +236,54 @@ bool IsMissingCsvCell(std::string_view cell) {
   return lower == "na" || lower == "n/a" || lower == "nan" || lower == "null";
 }
 
-std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows,
-                                  CsvTextColumn* text) {
+std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema) {
+  std::vector<CsvInputColumn> columns;
+  size_t next_categorical = 0;
+  for (int64_t f = 0; f < schema.num_features();) {
+    if (next_categorical < schema.categorical.size() && schema.categorical[next_categorical].first_feature == f) {
+      const CategoricalFeature& c = schema.categorical[next_categorical++];
+      columns.push_back({c.column, c.categories});
+      f += static_cast<int64_t>(c.categories.size());
+    } else {
+      columns.push_back({schema.feature_names[f], {}});
+      ++f;
+    }
+  }
+  return columns;
+}
+
+CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputColumn>& columns,
+                          const CsvColumnsOptions& options) {
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
-  CsvRecordReader reader(path);
+  CsvTextColumn* text = options.text;
+  CsvRecordReader reader(path, options.delimiter);
   std::vector<std::string> fields;
   std::vector<size_t> where;
   size_t text_where = 0;
   size_t width = 0;
-  std::vector<float> out;
-  *rows = 0;
+  // Per categorical column: category -> one-hot position, and the rows with
+  // a value outside them (count, first one).
+  std::vector<std::unordered_map<std::string, int64_t>> category_index(columns.size());
+  std::vector<int64_t> unseen_rows(columns.size(), 0);
+  std::vector<std::string> unseen_example(columns.size());
+  for (size_t k = 0; k < columns.size(); ++k) {
+    for (size_t i = 0; i < columns[k].categories.size(); ++i) category_index[k][columns[k].categories[i]] = i;
+  }
+  CsvColumns out;
+  // A missing cell: the row is skipped, or an error.
+  auto missing = [&](const std::string& name, std::string_view cell) {
+    if (options.drop_incomplete_rows) return true;
+    reader.Fail("column '" + name + "': missing value" + (cell.empty() ? "" : " ('" + std::string(cell) + "')") +
+                (options.text_required ? "; pass --missing drop to skip incomplete rows" : ""));
+  };
   while (reader.Next(&fields)) {
     if (width == 0) {
       auto find = [&](const std::string& name) {
         return std::find_if(fields.begin(), fields.end(), [&](const std::string& f) { return Trim(f) == name; });
       };
-      for (const std::string& name : columns) {
-        auto it = find(name);
-        if (it == fields.end()) reader.Fail("header: no column '" + name + "', which the model needs");
+      for (const CsvInputColumn& column : columns) {
+        auto it = find(column.name);
+        if (it == fields.end()) reader.Fail("header: no column '" + column.name + "', which " + options.needed_by + " needs");
         where.push_back(static_cast<size_t>(it - fields.begin()));
       }
       if (text) {
@@ -233,21 +295,49 @@ std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std
       continue;
     }
     if (fields.size() != width) reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), width));
+    bool incomplete = text && options.text_required && IsMissingCsvCell(Trim(fields[text_where])) &&
+                      missing(text->name, Trim(fields[text_where]));
+    for (size_t k = 0; k < where.size() && !incomplete; ++k) {
+      std::string_view cell = Trim(fields[where[k]]);
+      if (IsMissingCsvCell(cell)) incomplete = missing(columns[k].name, cell);
+    }
+    if (incomplete) {
+      ++out.dropped_rows;
+      continue;
+    }
     for (size_t k = 0; k < where.size(); ++k) {
       std::string_view cell = Trim(fields[where[k]]);
+      if (!columns[k].categories.empty()) {
+        const size_t at = out.values.size();
+        out.values.resize(at + columns[k].categories.size(), 0.0f);
+        auto hit = category_index[k].find(std::string(cell));
+        if (hit != category_index[k].end()) {
+          out.values[at + hit->second] = 1.0f;
+        } else if (unseen_rows[k]++ == 0) {
+          unseen_example[k] = Format("'%.*s' on line %lld", static_cast<int>(cell.size()), cell.data(),
+                                     static_cast<long long>(reader.line_no()));
+        }
+        continue;
+      }
       auto v = ParseDouble(cell);
-      if (IsMissingCsvCell(cell)) {
-        reader.Fail("column '" + columns[k] + "': missing value" + (cell.empty() ? "" : " ('" + std::string(cell) + "')"));
-      }
       if (!v || !std::isfinite(*v)) {
-        reader.Fail("column '" + columns[k] + "': '" + std::string(cell) + "' is not a finite number");
+        reader.Fail("column '" + columns[k].name + "': '" + std::string(cell) + "' is not a finite number");
       }
-      out.push_back(static_cast<float>(*v));
+      out.values.push_back(static_cast<float>(*v));
     }
     if (text) text->values.emplace_back(Trim(fields[text_where]));
-    ++*rows;
+    out.line_numbers.push_back(reader.line_no());
+    ++out.rows;
   }
   if (width == 0) ThrowData("%s: the file is empty; a header row is required", path.c_str());
+  if (reader.read_failed()) ThrowIo("cannot read '%s'", path.c_str());
+  for (size_t k = 0; k < columns.size(); ++k) {
+    if (unseen_rows[k] == 0) continue;
+    out.unseen_categories.push_back(Format("%s: column '%s': %lld of %lld rows hold a value the model was not trained "
+                                           "on (first: %s); their one-hot features are all zero",
+                                           path.c_str(), columns[k].name.c_str(), static_cast<long long>(unseen_rows[k]),
+                                           static_cast<long long>(out.rows), unseen_example[k].c_str()));
+  }
   return out;
 }
 

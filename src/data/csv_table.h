@@ -1,13 +1,15 @@
-// Parses a CSV file with a header row into numeric feature columns and one
-// label column (kept as text; the caller decides classes or targets).
+// Parses a CSV file with a header row into feature columns and one label
+// column (kept as text; the caller decides classes or targets). A feature
+// column is numeric, or categorical (text, one-hot encoded; csv_categorical.h).
 // Fields are separated by ',', ';', a tab or '|': given, or detected from the
 // header row (the one of the four that occurs most outside quotes; ',' when
 // none does). RFC 4180 quoting is supported ("a,b" and "" escapes); lines may end in
 // CRLF; blank lines are skipped. Every problem is Error(kData) that names the
 // file, the line (1-based, the header is line 1) and the column: a missing
 // header, an empty or duplicate column name, a missing label column, a row
-// with the wrong number of fields, an empty cell, a cell that is not a
-// finite number, or a file with no data rows.
+// with the wrong number of fields, an empty cell, a number that is not
+// finite, a categorical column with too many values, or a file with no data
+// rows.
 // CsvRecordReader is the one place that reads those records (line counting,
 // CRLF, BOM, blank lines, quotes); every CSV reader in aif goes through it.
 #pragma once
@@ -18,21 +20,29 @@
 #include <string_view>
 #include <vector>
 
+#include "data/dataset_format.h"
+
 namespace aif {
 
 // What ReadCsvTable takes from a file. Columns named in ignore_columns are
 // dropped (ids, free text); each must exist. delimiter 0 means detect.
 // A missing cell (IsMissingCsvCell) in a kept column is an error, or with
-// drop_incomplete_rows the row is skipped and counted.
+// drop_incomplete_rows the row is skipped and counted. A feature column is
+// categorical when categorical_columns names it, or when a non-missing cell
+// is not a number; one with more than
+// max_categories distinct values is an error (an id or free text).
 struct CsvTableOptions {
   std::string label_column;
   std::vector<std::string> ignore_columns;
   char delimiter = 0;
   bool drop_incomplete_rows = false;
+  std::vector<std::string> categorical_columns;
+  int64_t max_categories = 100;
 };
 
 struct CsvTable {
-  std::vector<std::string> feature_names;  // header order, label column removed
+  std::vector<std::string> feature_names;  // header order, label column removed, categorical columns one-hot
+  std::vector<CategoricalFeature> categorical;
   std::string label_name;
   std::vector<float> features;             // [rows, features] row-major
   std::vector<std::string> labels;         // [rows]
@@ -56,13 +66,49 @@ struct CsvTextColumn {
   std::vector<std::string> values;
 };
 
-// Reads only the named columns, as finite numbers, in the order given;
-// other columns may hold anything (ids, text labels). Missing columns and bad
-// cells are Error(kData) naming the file, line and column. Returns [rows,
-// columns.size()] row-major and sets *rows. With `text`, also fills
-// text->values from the column text->name in the same pass.
-std::vector<float> ReadCsvColumns(const std::string& path, const std::vector<std::string>& columns, int64_t* rows,
-                                  CsvTextColumn* text = nullptr);
+// A column a model reads from CSV: numeric, or categorical (one-hot over
+// `categories`, in that order).
+struct CsvInputColumn {
+  std::string name;
+  std::vector<std::string> categories;  // empty: numeric
+  int64_t width() const { return categories.empty() ? 1 : static_cast<int64_t>(categories.size()); }
+};
+
+// The CSV columns behind a schema's features, in feature order.
+std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema);
+
+// What ReadCsvColumns read: [rows, sum of widths] row-major, each row's
+// source line, the rows skipped for a missing value, and per categorical
+// column with values that are not among its categories (one-hot all zero) a
+// line saying how many rows and one example.
+struct CsvColumns {
+  std::vector<float> values;
+  int64_t rows = 0;
+  std::vector<int64_t> line_numbers;
+  int64_t dropped_rows = 0;
+  std::vector<std::string> unseen_categories;
+};
+
+// How ReadCsvColumns reads: with `text`, it also fills text->values from the
+// column text->name in the same pass; a missing value in a read column (and,
+// with text_required, in the text column) is an error, or with
+// drop_incomplete_rows the row is skipped and counted.
+// `delimiter` 0 detects it; `needed_by` names who needs the columns in the
+// error for a missing one.
+struct CsvColumnsOptions {
+  CsvTextColumn* text = nullptr;
+  bool text_required = false;
+  bool drop_incomplete_rows = false;
+  char delimiter = 0;
+  std::string needed_by = "the model";
+};
+
+// Reads only the given columns, in the order given: numeric ones as finite
+// numbers, categorical ones one-hot; other columns may hold anything (ids,
+// text labels). Missing columns and bad or missing cells are Error(kData)
+// naming the file, line and column.
+CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputColumn>& columns,
+                          const CsvColumnsOptions& options = {});
 
 // Reads a CSV file record by record: counts lines (1-based), drops a trailing
 // '\r' and a UTF-8 BOM on line 1, skips blank lines and splits the rest with

@@ -22,6 +22,10 @@ FeatureType ParseFeatureType(const std::string& name) {
 
 size_t FeatureTypeSize(FeatureType type) { return type == FeatureType::kUint8 ? 1 : 4; }
 
+std::string OneHotFeatureName(const std::string& column, const std::string& category) {
+  return column + "=" + category;
+}
+
 int64_t DatasetSchema::num_features() const {
   int64_t n = 1;
   for (int64_t d : sample_shape) n *= d;
@@ -38,6 +42,13 @@ nlohmann::json DatasetSchema::ToJson() const {
   j["label_name"] = label_name;
   j["label_type"] = task == Task::kClassification ? "int32" : "float32";
   if (task == Task::kClassification) j["class_names"] = class_names;
+  if (!categorical.empty()) {  // absent otherwise, so older fingerprints stay valid
+    nlohmann::json columns = nlohmann::json::array();
+    for (const auto& c : categorical) {
+      columns.push_back({{"column", c.column}, {"categories", c.categories}, {"first_feature", c.first_feature}});
+    }
+    j["categorical"] = columns;
+  }
   return j;
 }
 
@@ -52,6 +63,21 @@ void DatasetSchema::Validate() const {
   }
   if (task == Task::kClassification && class_names.empty()) ThrowData("schema: a classification task needs classes");
   if (task == Task::kRegression && !class_names.empty()) ThrowData("schema: a regression task has no classes");
+  int64_t next_free = 0;  // categorical columns in feature order, not overlapping
+  for (const auto& c : categorical) {
+    const int64_t k = static_cast<int64_t>(c.categories.size());
+    if (k == 0 || c.first_feature < next_free || c.first_feature + k > num_features()) {
+      ThrowData("schema: categorical column '%s' does not fit the features", c.column.c_str());
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      if (feature_names[c.first_feature + i] != OneHotFeatureName(c.column, c.categories[i])) {
+        ThrowData("schema: feature %lld should be '%s' (categorical column '%s')",
+                  static_cast<long long>(c.first_feature + i), OneHotFeatureName(c.column, c.categories[i]).c_str(),
+                  c.column.c_str());
+      }
+    }
+    next_free = c.first_feature + k;
+  }
 }
 
 }  // namespace aif

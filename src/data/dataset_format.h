@@ -24,6 +24,19 @@ Task ParseTask(const std::string& name);                // throws kData
 FeatureType ParseFeatureType(const std::string& name);  // throws kData
 size_t FeatureTypeSize(FeatureType type);
 
+// A categorical (text) source column, one-hot encoded: `categories.size()`
+// features from `first_feature` on, named OneHotFeatureName(column, c), in
+// the order of `categories` (every value seen in the source file, sorted:
+// numerically when all are numbers, else as text).
+struct CategoricalFeature {
+  std::string column;
+  std::vector<std::string> categories;
+  int64_t first_feature = 0;
+};
+
+// "column=category", the name of one one-hot feature.
+std::string OneHotFeatureName(const std::string& column, const std::string& category);
+
 struct DatasetSchema {
   Task task = Task::kClassification;
   FeatureType feature_type = FeatureType::kFloat32;
@@ -31,6 +44,7 @@ struct DatasetSchema {
   std::vector<std::string> feature_names;   // one per feature, row-major over sample_shape
   std::vector<std::string> class_names;     // classification only; label i is class_names[i]
   std::string label_name = "label";
+  std::vector<CategoricalFeature> categorical;  // CSV text columns; empty for IDX data
 
   int64_t num_features() const;
   int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
@@ -38,7 +52,8 @@ struct DatasetSchema {
   size_t label_size() const { return 4; }
   // Canonical JSON (also the schema's contribution to the fingerprint).
   nlohmann::json ToJson() const;
-  // Throws kData when fields disagree (shape vs names, classes vs task).
+  // Throws kData when fields disagree (shape vs names, classes vs task, the
+  // categorical columns vs their features' names).
   void Validate() const;
 };
 

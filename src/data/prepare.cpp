@@ -194,13 +194,105 @@ PrepareResult PrepareIdx(const IdxPrepareOptions& o, nlohmann::json lineage) {
   return WriteDataset(o.out, schema, pixels.data(), labels.data(), {}, splits, o.chunk_rows, lineage);
 }
 
+namespace {
+
+// --schema-from: the file read as the reference schema's features and labels.
+PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage) {
+  const DatasetSchema& ref = *o.reference;
+  // Options that the schema decides are accepted when they agree with it (a
+  // nightly job passes the same options every night).
+  const std::vector<CsvInputColumn> columns = CsvInputColumns(ref);
+  const std::string from = "--schema-from '" + o.reference_path + "'";
+  if (o.task != "auto" && o.task != TaskName(ref.task)) {
+    ThrowUsage("--task %s, but %s is a %s task", o.task.c_str(), from.c_str(), TaskName(ref.task));
+  }
+  if (!o.sample_shape.empty() && o.sample_shape != ref.sample_shape) {
+    ThrowUsage("--sample-shape differs from the sample shape of %s", from.c_str());
+  }
+  for (const std::string& name : o.categorical_columns) {
+    if (std::none_of(ref.categorical.begin(), ref.categorical.end(), [&](const auto& c) { return c.column == name; })) {
+      ThrowUsage("--categorical-columns names '%s', which is not a categorical column of %s", name.c_str(), from.c_str());
+    }
+  }
+  for (const std::string& name : o.ignore_columns) {
+    if (std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; }) ||
+        name == o.label_column) {
+      ThrowUsage("--ignore-columns names '%s', which %s needs", name.c_str(), from.c_str());
+    }
+  }
+  if (!PathExists(o.input)) ThrowIo("'%s' does not exist; check --input", o.input.c_str());
+  if (IsDirectory(o.input)) ThrowIo("'%s' is a directory, expected a CSV file", o.input.c_str());
+  CsvTextColumn labels{o.label_column, "--label-column", {}};
+  CsvColumnsOptions read_options;
+  read_options.text = &labels;
+  read_options.text_required = true;
+  read_options.drop_incomplete_rows = o.drop_incomplete_rows;
+  read_options.delimiter = o.delimiter;
+  read_options.needed_by = from;
+  CsvColumns t = ReadCsvColumns(o.input, columns, read_options);
+  if (t.dropped_rows > 0) {
+    LogWarn("%s: dropped %lld of %lld data rows with a missing value (--missing drop)", o.input.c_str(),
+            static_cast<long long>(t.dropped_rows), static_cast<long long>(t.dropped_rows + t.rows));
+  }
+  if (t.rows == 0) {
+    ThrowData("%s: no data rows%s", o.input.c_str(), t.dropped_rows ? " without a missing value (--missing drop)" : "");
+  }
+  for (const std::string& line : t.unseen_categories) LogWarn("%s", line.c_str());
+
+  DatasetSchema schema = ref;
+  schema.feature_type = FeatureType::kFloat32;
+  schema.label_name = o.label_column;
+  const std::vector<uint8_t> split_of = AssignSplits(t.rows, o.val_fraction, o.test_fraction, o.seed);
+  lineage["source"] = "csv";
+  lineage["schema_from"] = AbsolutePath(o.reference_path);
+  lineage["rows_dropped_missing"] = t.dropped_rows;
+  lineage["sources"] = nlohmann::json::array({SourceEntry(o.input)});
+  auto bad_label = [&](int64_t r, const std::string& why) {
+    ThrowData("%s:%lld: column '%s': '%s' %s", o.input.c_str(), static_cast<long long>(t.line_numbers[r]),
+              o.label_column.c_str(), labels.values[r].c_str(), why.c_str());
+  };
+  if (ref.task == Task::kRegression) {
+    std::vector<float> targets(t.rows);
+    for (int64_t r = 0; r < t.rows; ++r) {
+      auto v = ParseDouble(labels.values[r]);
+      if (!v || !std::isfinite(*v)) bad_label(r, "is not a number; a regression target must be numeric");
+      targets[r] = static_cast<float>(*v);
+    }
+    return WriteDataset(o.out, schema, t.values.data(), targets.data(), split_of, {}, o.chunk_rows, lineage);
+  }
+  // A label is its class by name; an integer label also by its value ("1.0"
+  // is class "1"), as PrepareCsv names integer classes.
+  std::map<std::string, int32_t> class_of;
+  for (size_t i = 0; i < ref.class_names.size(); ++i) class_of[ref.class_names[i]] = static_cast<int32_t>(i);
+  std::vector<int32_t> ids(t.rows);
+  for (int64_t r = 0; r < t.rows; ++r) {
+    auto hit = class_of.find(labels.values[r]);
+    auto v = ParseDouble(labels.values[r]);
+    if (hit == class_of.end() && v && std::isfinite(*v) && *v == std::floor(*v)) {
+      hit = class_of.find(std::to_string(static_cast<int64_t>(*v)));
+    }
+    if (hit == class_of.end()) {
+      std::vector<std::string> shown(ref.class_names.begin(), ref.class_names.begin() + std::min<size_t>(20, ref.class_names.size()));
+      bad_label(r, Format("is not a class of %s (classes: %s%s)", from.c_str(), Join(shown, ", ").c_str(),
+                          ref.class_names.size() > 20 ? ", ..." : ""));
+    }
+    ids[r] = hit->second;
+  }
+  return WriteDataset(o.out, schema, t.values.data(), ids.data(), split_of, {}, o.chunk_rows, lineage);
+}
+
+}  // namespace
+
 PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   if (o.label_column.empty()) ThrowUsage("--label-column is required with --source csv");
+  if (o.reference) return PrepareCsvLike(o, std::move(lineage));
   CsvTableOptions read_options;
   read_options.label_column = o.label_column;
   read_options.ignore_columns = o.ignore_columns;
   read_options.delimiter = o.delimiter;
   read_options.drop_incomplete_rows = o.drop_incomplete_rows;
+  read_options.categorical_columns = o.categorical_columns;
+  read_options.max_categories = o.max_categories;
   CsvTable t = ReadCsvTable(o.input, read_options);
   if (t.dropped_rows > 0) {
     LogWarn("%s: dropped %lld of %lld data rows with a missing value (--missing drop)", o.input.c_str(),
@@ -235,12 +327,13 @@ PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
     if (product != features) {
       std::vector<std::string> dims;
       for (int64_t d : o.sample_shape) dims.push_back(std::to_string(d));
-      ThrowUsage("--sample-shape %s holds %lld values, but '%s' has %lld feature columns", Join(dims, ",").c_str(),
+      ThrowUsage("--sample-shape %s holds %lld values, but '%s' has %lld features", Join(dims, ",").c_str(),
                  static_cast<long long>(product), o.input.c_str(), static_cast<long long>(features));
     }
     schema.sample_shape = o.sample_shape;
   }
   schema.feature_names = t.feature_names;
+  schema.categorical = t.categorical;
   schema.label_name = t.label_name;
 
   std::vector<uint8_t> split_of = AssignSplits(rows, o.val_fraction, o.test_fraction, o.seed);

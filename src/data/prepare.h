@@ -35,6 +35,13 @@ struct CsvPrepareOptions {
   std::string out;
   std::string label_column;
   std::vector<std::string> ignore_columns;  // dropped: ids, free text
+  std::vector<std::string> categorical_columns;  // one-hot although numeric (text columns always are)
+  int64_t max_categories = 100;
+  // --schema-from: the features (columns, order, categories), task and
+  // classes of this schema (a model's or a dataset's) instead of the file's
+  // own; other columns are ignored, labels outside its classes are errors.
+  const DatasetSchema* reference = nullptr;
+  std::string reference_path;
   char delimiter = 0;                       // 0: detected from the header
   bool drop_incomplete_rows = false;        // --missing drop
   std::vector<int64_t> sample_shape;        // e.g. {1, 28, 28}; empty: flat [features]

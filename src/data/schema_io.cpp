@@ -16,6 +16,7 @@ void WriteSchemaGroup(hid_t g, const DatasetSchema& schema) {
   H5WriteAttr(g, "num_classes", schema.num_classes());
   H5WriteStrings(g, "feature_names", schema.feature_names);
   if (schema.task == Task::kClassification) H5WriteStrings(g, "class_names", schema.class_names);
+  if (!schema.categorical.empty()) H5WriteAttr(g, "categorical", schema.ToJson()["categorical"].dump());
 }
 
 DatasetSchema ReadSchemaGroup(hid_t g) {
@@ -27,6 +28,16 @@ DatasetSchema ReadSchemaGroup(hid_t g) {
   s.sample_shape = H5ReadIntsAttr(g, "sample_shape");
   s.feature_names = H5ReadStrings(g, "feature_names");
   if (s.task == Task::kClassification) s.class_names = H5ReadStrings(g, "class_names");
+  if (H5HasAttr(g, "categorical")) {
+    try {
+      for (const auto& c : nlohmann::json::parse(H5ReadStringAttr(g, "categorical"))) {
+        s.categorical.push_back({c.at("column").get<std::string>(), c.at("categories").get<std::vector<std::string>>(),
+                                 c.at("first_feature").get<int64_t>()});
+      }
+    } catch (const nlohmann::json::exception& e) {
+      ThrowData("schema: unreadable 'categorical' attribute (%s)", e.what());
+    }
+  }
   s.Validate();
   return s;
 }

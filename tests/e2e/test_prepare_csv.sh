@@ -28,7 +28,7 @@ bad 3 empty '' "empty"
 bad 3 header_only 'a,b,y\n' "no data rows"
 bad 3 no_label 'a,b,c\n1,2,3\n' "no column named 'y'"
 bad 3 missing 'a,b,y\n1,2,x\n1,,x\n' "missing.csv:3:" "column 'b'" "missing value"
-bad 3 text 'a,b,y\n1,2,x\n1,two,x\n' "text.csv:3:" "column 'b'" "'two'"
+bad 3 infinite 'a,b,y\n1,2,x\n1,inf,x\n' "infinite.csv:3:" "column 'b'" "'inf' is not a finite number"
 bad 3 ragged 'a,b,y\n1,2,x\n1,2\n' "ragged.csv:3:" "2 fields"
 run_expect 4 "$AIF" prepare --source csv --input "$T/none.csv" --label-column y --out "$T/none.h5" \
   && expect_err "does not exist" && expect_no_file "$T/none.h5"
@@ -81,8 +81,39 @@ run_expect 0 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels.csv" --o
 run_expect 2 "$AIF" prepare --source csv --input "$T/pixels.csv" --label-column y --sample-shape 1x8x9 --out "$T/p2.h5" \
   && expect_err "holds 72 values, but"
 
+# Text columns are categorical: one-hot features a model trains on, scored
+# from a CSV with the columns in another order and a value never seen.
+{ echo "id,color,size,y"; for i in $(seq 1 90); do c=(red green blue); echo "c$i,${c[$((i % 3))]},$((i % 7)),$((i % 3 == 0))"; done; } \
+  >"$T/colors.csv"
+run_expect 3 "$AIF" prepare --source csv --input "$T/colors.csv" --label-column y --out "$T/colors.h5" --max-categories 50 \
+  && expect_err "column 'id' has 90 distinct values, more than --max-categories 50" && expect_one_error_line
+run_expect 3 "$AIF" prepare --source csv --input "$T/colors.csv" --label-column y --out "$T/colors.h5" \
+  && expect_err "column 'id' holds text (first: 'c1' on line 2) with 90 distinct values in 90 rows" \
+  && expect_err "--ignore-columns"
+run_expect 0 "$AIF" prepare --source csv --input "$T/colors.csv" --label-column y --ignore-columns id \
+  --categorical-columns size --out "$T/colors.h5" && expect_out "column 'color' is categorical: 3 values"
+run_expect 0 "$AIF" inspect "$T/colors.h5"
+[ "$(json_get "$T/out" 'd["schema"]["feature_names"]')" = \
+  "['color=blue', 'color=green', 'color=red', 'size=0', 'size=1', 'size=2', 'size=3', 'size=4', 'size=5', 'size=6']" ] ||
+  fail "one-hot features: $(cat "$T/out")"
+run_expect 0 "$AIF" train --data "$T/colors.h5" --run-dir "$T/colors" --model "mlp 10-8-2" --steps 5 --batch-size 8
+printf 'size;color;id\n3;red;a\n4;purple;b\n' >"$T/new_colors.csv"
+run_expect 0 "$AIF" predict --model "$T/colors/model.h5" --data "$T/new_colors.csv" --id-column id --out "$T/nc.csv" \
+  && expect_err "column 'color': 1 of 2 rows hold a value the model was not trained on (first: 'purple' on line 3)"
+[ "$(cut -d, -f1 "$T/nc.csv" | tr '\n' ' ')" = "id a b " ] || fail "predictions of new_colors.csv: $(cat "$T/nc.csv")"
+# --schema-from: another CSV prepared with the model's features, so the
+# model evaluates on it; labels outside its classes are refused.
+{ echo "y,size,color"; for i in $(seq 1 40); do echo "$((i % 2)),$((i % 5)),red"; done; } >"$T/later.csv"
+run_expect 0 "$AIF" prepare --source csv --input "$T/later.csv" --schema-from "$T/colors/model.h5" --out "$T/later.h5"
+run_expect 0 "$AIF" evaluate --model "$T/colors/model.h5" --data "$T/later.h5" --out "$T/later_eval"
+echo "2,1,red" >>"$T/later.csv"
+run_expect 3 "$AIF" prepare --source csv --input "$T/later.csv" --schema-from "$T/colors/model.h5" --out "$T/l2.h5" \
+  && expect_err "later.csv:42: column 'y': '2' is not a class of --schema-from" && expect_no_file "$T/l2.h5"
+run_expect 2 "$AIF" prepare --source csv --input "$T/later.csv" --schema-from "$T/colors/model.h5" --task regression \
+  --out "$T/l2.h5" && expect_err "is a classification task"
+
 # Under mpirun a bad input is reported once, with the data exit code.
-run_expect 3 mpirun_quiet -np 2 "$AIF" prepare --source csv --input "$T/text.csv" --label-column y --out "$T/m.h5" \
+run_expect 3 mpirun_quiet -np 2 "$AIF" prepare --source csv --input "$T/infinite.csv" --label-column y --out "$T/m.h5" \
   && expect_one_error_line
 expect_no_file "$T/m.h5"
 finish

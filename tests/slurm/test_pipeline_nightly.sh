@@ -2,7 +2,8 @@
 # the chain completes and promotes; a failing step stops the chain and says
 # so; the nightly job resubmits itself for later, finds no drift in
 # unchanged data (and does not retrain), and on shifted data retrains and
-# promotes through the gates.
+# promotes through the gates; CSV data with a categorical column keeps the
+# production model's schema from night to night.
 . "$AIF_SOURCE_DIR/tests/e2e/lib.sh"
 . "$AIF_SOURCE_DIR/tests/slurm/cluster.sh"
 require_fmnist
@@ -80,5 +81,50 @@ for _ in $(seq 240); do [ -f "$PIPE2/status/promote.json" ] && break; sleep 0.5;
 [ "$(json_get "$PIPE2/status/promote.json" 'd["state"]')" = ok ] || fail "retrained model not promoted: $(tail -n 15 "$PIPE2"/logs/*.out)"
 grep -q "evaluating it on" "$PIPE2"/logs/promote-*.out || fail "the champion was not evaluated on the new data"
 [ "$(json_get "$S/fm/aliases/production.json" 'd["version"]')" = 2 ] || fail "production should be version 2"
+# CSV data with a categorical column: the first night trains on the CSV's own
+# schema; a later CSV (columns reordered, a category missing, one never seen,
+# larger sizes) is prepared with the production model's schema, so drift and
+# the champion's evaluation read it instead of failing on other features.
+mkdir -p "$E2E_TMP/inbox_csv"
+make_csv() {  # make_csv FILE COLORS SIZE_SHIFT
+  "$PY" - "$@" <<'PY'
+import random, sys
+path, colors, shift = sys.argv[1], sys.argv[2].split(","), float(sys.argv[3])
+rng = random.Random(len(path))
+with open(path, "w") as f:
+    f.write("size,id,y,color\n" if shift else "id,color,size,y\n")
+    for i in range(400):
+        c, size = rng.choice(colors), rng.uniform(0, 10) + shift
+        y = int(c == "red" or size > 8)
+        f.write(f"{size:.3f},{i},{y},{c}\n" if shift else f"{i},{c},{size:.3f},{y}\n")
+PY
+}
+make_csv "$E2E_TMP/inbox_csv/night1.csv" red,green,blue 0
+printf '[train]\nmodel = mlp 4-16-2\nsteps = 300\nbatch-size = 32\nlr = 0.05\nnormalization = standardize\n' >"$E2E_TMP/csv.ini"
+export AIF_NAME=csvm AIF_INBOX="$E2E_TMP/inbox_csv" AIF_NIGHTLY_RESUBMIT=0 AIF_TRAIN_CONFIG="$E2E_TMP/csv.ini"
+export AIF_PREPARE_ARGS="--label-column y --ignore-columns id"
+wait_promoted() {  # wait_promoted NIGHT_DIR: the exit code of the pipeline's promote step
+  local pipe
+  pipe=$(json_get "$1/decision.json" 'd["pipeline"]')
+  for _ in $(seq 240); do [ -f "$pipe/status/promote.json" ] && break; sleep 0.5; done
+  json_get "$pipe/status/promote.json" 'd["exit_code"]' 2>/dev/null || echo "none: $(tail -n 15 "$pipe"/logs/*.out)"
+}
+id=$(sbatch --parsable --output="$E2E_TMP/c1-%j.out" "$SL/nightly.sbatch")
+state=$(wait_job "$id" 120)
+[ "$state" = COMPLETED ] || fail "csv nightly ended $state: $(cat "$E2E_TMP"/c1-*.out)"
+C1=$(ls -td "$W"/nightly/2*/ | head -1)
+[ "$(wait_promoted "$C1")" = 0 ] || fail "the first CSV model was not promoted"
+grep -q "column 'color' is categorical: 3 values" "$E2E_TMP"/c1-*.out || fail "color was not one-hot encoded"
+sleep 1
+make_csv "$E2E_TMP/inbox_csv/night2.csv" red,green,purple 4
+id=$(sbatch --parsable --output="$E2E_TMP/c2-%j.out" "$SL/nightly.sbatch")
+state=$(wait_job "$id" 120)
+[ "$state" = COMPLETED ] || fail "second csv nightly ended $state: $(cat "$E2E_TMP"/c2-*.out)"
+C2=$(ls -td "$W"/nightly/2*/ | head -1)
+grep -q "column 'color': .* rows hold a value the model was not trained on (first: 'purple'" "$E2E_TMP"/c2-*.out ||
+  fail "the unseen category was not reported: $(cat "$E2E_TMP"/c2-*.out)"
+[ "$(json_get "$C2/decision.json" 'd["drift"]')" = drift ] || fail "shifted CSV: $(cat "$C2/decision.json")"
+case $(wait_promoted "$C2") in 0 | 10) ;; *) fail "the champion could not be compared on the new CSV" ;; esac
+
 run_expect 0 "$AIF" registry verify --store "$S"
 finish
