@@ -12,6 +12,15 @@
 namespace aif {
 namespace {
 
+// "; decimal commas ..." when the column's first text is a number written
+// with a decimal comma (a ';' or tab separated export), else "".
+std::string DecimalCommaHint(const CsvCategoricalSource& source, char delimiter) {
+  std::string dotted = source.first_text;
+  std::replace(dotted.begin(), dotted.end(), ',', '.');
+  if (delimiter == ',' || dotted == source.first_text || !ParseDouble(dotted)) return "";
+  return "; decimal commas are not numbers here: write them with '.'";
+}
+
 // What to say about a column with too many values. A detected column is
 // usually not meant to be categorical at all.
 std::string TooManyCategories(const std::string& path, const std::string& column, const CsvCategoricalSource& source,
@@ -23,12 +32,7 @@ std::string TooManyCategories(const std::string& path, const std::string& column
                 "feature; drop an id or free-text column with --ignore-columns, mark missing values in a numeric "
                 "column as empty or NA (with --missing drop), or raise --max-categories",
                 source.first_text.c_str(), static_cast<long long>(source.first_text_line));
-  std::string dotted = source.first_text;
-  std::replace(dotted.begin(), dotted.end(), ',', '.');
-  if (delimiter != ',' && dotted != source.first_text && ParseDouble(dotted)) {
-    msg += "; decimal commas are not numbers here: write them with '.'";
-  }
-  return msg;
+  return msg + DecimalCommaHint(source, delimiter);
 }
 
 }  // namespace
@@ -76,6 +80,17 @@ void OneHotEncodeCsvColumns(const std::string& path, char delimiter, std::vector
   for (size_t k = 0; k < n; ++k) {
     const std::string& column = t->feature_names[sources[k].feature];
     std::set<std::string> distinct(text[k].begin(), text[k].end());
+    // Mostly numbers with a few words: a numeric column with bad cells,
+    // unless the column was named as categorical.
+    const int64_t numbers = std::count_if(text[k].begin(), text[k].end(),
+                                          [](const std::string& v) { return ParseDouble(v).has_value(); });
+    if (sources[k].detected && 2 * numbers >= rows && distinct.size() > 2) {
+      ThrowData("%s: column '%s' holds numbers in %lld of %lld rows but text in the others (first: '%s' on line "
+                "%lld): mark missing values as empty or NA (with --missing drop), fix those cells, or name the "
+                "column in --categorical-columns to one-hot encode it",
+                path.c_str(), column.c_str(), static_cast<long long>(numbers), static_cast<long long>(rows),
+                sources[k].first_text.c_str(), static_cast<long long>(sources[k].first_text_line));
+    }
     if (static_cast<int64_t>(distinct.size()) > max_categories) {
       ThrowData("%s", TooManyCategories(path, column, sources[k], distinct.size(), max_categories, reader.delimiter()).c_str());
     }
@@ -83,9 +98,10 @@ void OneHotEncodeCsvColumns(const std::string& path, char delimiter, std::vector
     if (sources[k].detected && distinct.size() > 2 && 2 * static_cast<int64_t>(distinct.size()) > rows) {
       ThrowData("%s: column '%s' holds text (first: '%s' on line %lld) with %zu distinct values in %lld rows, so it "
                 "looks like an id or free text rather than categories: drop it with --ignore-columns, or name it in "
-                "--categorical-columns to one-hot encode it anyway",
+                "--categorical-columns to one-hot encode it anyway%s",
                 path.c_str(), column.c_str(), sources[k].first_text.c_str(),
-                static_cast<long long>(sources[k].first_text_line), distinct.size(), static_cast<long long>(rows));
+                static_cast<long long>(sources[k].first_text_line), distinct.size(), static_cast<long long>(rows),
+                DecimalCommaHint(sources[k], reader.delimiter()).c_str());
     }
     categories[k] = SortCategories(std::vector<std::string>(distinct.begin(), distinct.end()));
     for (size_t i = 0; i < categories[k].size(); ++i) index[k][categories[k][i]] = static_cast<int64_t>(i);

@@ -115,6 +115,8 @@ TEST_F(CsvCategoricalFixture, TooManyValuesIsAnErrorThatSaysWhatToDo) {
   e = PrepareError(o, ErrorKind::kData);
   EXPECT_NE(e.find("column 'code'"), std::string::npos) << e;
   o = Options("a;y\n1,5;x\n2,5;y\n3,5;x\n");
+  e = PrepareError(o, ErrorKind::kData);
+  EXPECT_NE(e.find("decimal commas"), std::string::npos) << e;
   o.max_categories = 2;
   e = PrepareError(o, ErrorKind::kData);
   EXPECT_NE(e.find("decimal commas"), std::string::npos) << e;
@@ -125,6 +127,11 @@ TEST_F(CsvCategoricalFixture, TooManyValuesIsAnErrorThatSaysWhatToDo) {
   o.categorical_columns = {"note"};
   EXPECT_NO_THROW(PrepareCsv(o, nlohmann::json::object()));
   RemoveFileIfExists(o.out);
+  // Numbers with a few words: bad cells of a numeric column.
+  o = Options("age,y\n31,a\n45,b\nunknown,a\n27,b\n52,a\n");
+  e = PrepareError(o, ErrorKind::kData);
+  EXPECT_NE(e.find("holds numbers in 4 of 5 rows but text in the others (first: 'unknown' on line 4)"),
+            std::string::npos) << e;
   // --categorical-columns names columns that exist and are features.
   for (const char* bad : {"nope", "y"}) {
     o = Options(ColorTable(30, false));
