@@ -23,23 +23,6 @@
 #include "train/device_option.h"
 
 namespace aif {
-namespace {
-
-// The data must have the model's features; its labels are compared only
-// when they mean the same classes.
-void CheckDatasetFits(const DatasetSchema& model, const DatasetSchema& data, const std::string& path) {
-  if (data.sample_shape != model.sample_shape || data.feature_names != model.feature_names) {
-    ThrowData("'%s' does not match the model's features (model %s, data %s)", path.c_str(),
-              ShapeString(model.sample_shape).c_str(), ShapeString(data.sample_shape).c_str());
-  }
-  if (data.task != model.task || (model.task == Task::kClassification && data.class_names != model.class_names)) {
-    ThrowData("'%s' has other labels than the model (model: %s with %lld classes; data: %s with %lld classes)",
-              path.c_str(), TaskName(model.task), static_cast<long long>(model.num_classes()), TaskName(data.task),
-              static_cast<long long>(data.num_classes()));
-  }
-}
-
-}  // namespace
 
 int DriftMain(int argc, char** argv, JobContext& ctx) {
   std::string model_path, data_path, split, out_dir, label_column;
@@ -110,7 +93,8 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       if (!label_column.empty()) ThrowUsage("--label-column applies to CSV data only");
       auto dataset = DatasetFile::Open(data_path);
       dataset->split(split);  // a usage error listing the splits when absent
-      CheckDatasetFits(schema, dataset->schema(), data_path);
+      CheckFeaturesMatch(schema, dataset->schema(), data_path);
+      CheckLabelsMatch(schema, dataset->schema(), data_path);
       fingerprint = dataset->fingerprint();
     }
     ParseDeviceRequest(device);

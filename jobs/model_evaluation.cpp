@@ -49,17 +49,6 @@ LoadedModel LoadForEvaluation(const std::string& path, const DatasetFile& datase
   return out;
 }
 
-void CheckSchemaMatches(const DatasetSchema& model, const DatasetSchema& data, const std::string& data_path) {
-  if (model.task != data.task || model.sample_shape != data.sample_shape ||
-      (model.task == Task::kClassification && model.class_names != data.class_names)) {
-    ThrowData("'%s' does not match the model's schema (model: %s %s with %lld classes; data: %s %s with %lld "
-              "classes)",
-              data_path.c_str(), TaskName(model.task), ShapeString(model.sample_shape).c_str(),
-              static_cast<long long>(model.num_classes()), TaskName(data.task), ShapeString(data.sample_shape).c_str(),
-              static_cast<long long>(data.num_classes()));
-  }
-}
-
 }  // namespace
 
 nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
@@ -71,7 +60,8 @@ nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_pat
     dataset = DatasetFile::Open(data_path);
     dataset->split(split);  // a usage error listing the splits when absent
     loaded = LoadForEvaluation(model_path, *dataset);
-    CheckSchemaMatches(loaded.meta.schema, dataset->schema(), data_path);
+    CheckFeaturesMatch(loaded.meta.schema, dataset->schema(), data_path);
+    CheckLabelsMatch(loaded.meta.schema, dataset->schema(), data_path);
   });
 
   const auto start = std::chrono::steady_clock::now();

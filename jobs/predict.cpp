@@ -219,10 +219,7 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
       if (!id_column.empty()) ThrowUsage("--id-column applies to CSV data; a dataset's rows are named by 'id'");
       auto dataset = DatasetFile::Open(data_path);
       dataset->split(split);
-      if (dataset->schema().sample_shape != schema.sample_shape || dataset->schema().feature_names != schema.feature_names) {
-        ThrowData("'%s' does not match the model's features (model %s, data %s)", data_path.c_str(),
-                  ShapeString(schema.sample_shape).c_str(), ShapeString(dataset->schema().sample_shape).c_str());
-      }
+      CheckFeaturesMatch(schema, dataset->schema(), data_path);
     }
     ParseDeviceRequest(device);
   });

@@ -73,10 +73,10 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
                                 "csv: comma-separated columns to one-hot encode even though they hold numbers "
                                 "(codes such as a class 1/2/3); a column that holds text always is")
       .AddOptional<std::string>("schema-from", &schema_from,
-                                "csv: a model or dataset (.h5) whose features this file must provide: the same "
-                                "columns in the same order, categories and classes, so its models can be "
-                                "evaluated on the new dataset (other columns are ignored; the label column "
-                                "defaults to its label's name)")
+                                "csv: a model or dataset (.h5) whose features this file must provide, so its models "
+                                "can be evaluated on the new dataset: its columns by name (others are ignored) "
+                                "with its categories, or for images as many pixel columns; its classes (the "
+                                "label column defaults to its label's name)")
       .Add<int64_t>("max-categories", &max_categories, 100,
                     "csv: the most distinct values a categorical column may have (more: an error, as such a "
                     "column is usually an id or free text)")

@@ -1,6 +1,7 @@
 #include "data/dataset_format.h"
 
 #include "core/error.h"
+#include "core/strings.h"
 
 namespace aif {
 
@@ -77,6 +78,39 @@ void DatasetSchema::Validate() const {
       }
     }
     next_free = c.first_feature + k;
+  }
+}
+
+namespace {
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::vector<std::string> dims;
+  for (int64_t d : shape) dims.push_back(std::to_string(d));
+  return "[" + Join(dims, ", ") + "]";
+}
+
+}  // namespace
+
+void CheckFeaturesMatch(const DatasetSchema& model, const DatasetSchema& data, const std::string& data_path) {
+  const char* how = "; prepare CSV data for this model with 'aif prepare --schema-from MODEL.h5'";
+  if (model.sample_shape != data.sample_shape) {
+    ThrowData("'%s' does not match the model's features (model %s, data %s)%s", data_path.c_str(),
+              ShapeText(model.sample_shape).c_str(), ShapeText(data.sample_shape).c_str(), how);
+  }
+  if (model.sample_shape.size() > 1) return;  // images: pixels by position, whatever the names
+  for (size_t f = 0; f < model.feature_names.size() && f < data.feature_names.size(); ++f) {
+    if (model.feature_names[f] != data.feature_names[f]) {
+      ThrowData("'%s' has other features than the model: feature %zu is '%s' in the data but '%s' in the model%s",
+                data_path.c_str(), f, data.feature_names[f].c_str(), model.feature_names[f].c_str(), how);
+    }
+  }
+}
+
+void CheckLabelsMatch(const DatasetSchema& model, const DatasetSchema& data, const std::string& data_path) {
+  if (data.task != model.task || (model.task == Task::kClassification && data.class_names != model.class_names)) {
+    ThrowData("'%s' has other labels than the model (model: %s with %lld classes; data: %s with %lld classes)",
+              data_path.c_str(), TaskName(model.task), static_cast<long long>(model.num_classes()),
+              TaskName(data.task), static_cast<long long>(data.num_classes()));
   }
 }
 

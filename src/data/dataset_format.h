@@ -86,6 +86,17 @@ struct FeatureStats {
   int64_t num_features() const { return static_cast<int64_t>(mean.size()); }
 };
 
+// Whether data with schema `data` (from `data_path`) can go into a model
+// trained on schema `model`; Error(kData) naming the file, the first
+// difference and (for features) --schema-from otherwise.
+// Features: the same sample shape and, for flat (tabular) samples, the same
+// feature names (so the same columns in the same order, and the same
+// categories); images (2 or more dimensions) are pixels by position, named
+// as their source named them. The storage type may differ.
+void CheckFeaturesMatch(const DatasetSchema& model, const DatasetSchema& data, const std::string& data_path);
+// Labels: the same task and, for classification, the same classes in order.
+void CheckLabelsMatch(const DatasetSchema& model, const DatasetSchema& data, const std::string& data_path);
+
 // Canonical split names, in file order.
 inline const std::vector<std::string>& StandardSplitNames() {
   static const std::vector<std::string> names = {"train", "val", "test"};

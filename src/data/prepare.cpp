@@ -196,12 +196,41 @@ PrepareResult PrepareIdx(const IdxPrepareOptions& o, nlohmann::json lineage) {
 
 namespace {
 
+// --schema-from images: every column but the label and the ignored ones is a
+// pixel, by position (a pixel CSV names its columns as it likes).
+CsvColumns ReadCsvPixels(const CsvPrepareOptions& o, const DatasetSchema& ref, const std::string& from,
+                         CsvTextColumn* labels) {
+  CsvTableOptions read;
+  read.label_column = o.label_column;
+  read.ignore_columns = o.ignore_columns;
+  read.delimiter = o.delimiter;
+  read.drop_incomplete_rows = o.drop_incomplete_rows;
+  CsvTable table = ReadCsvTable(o.input, read);
+  if (!table.categorical.empty()) {
+    ThrowData("%s: column '%s' holds text, but the images of %s have numeric pixels", o.input.c_str(),
+              table.categorical[0].column.c_str(), from.c_str());
+  }
+  if (static_cast<int64_t>(table.feature_names.size()) != ref.num_features()) {
+    ThrowData("%s: %zu feature columns, but the images of %s have %lld pixels; drop other columns with "
+              "--ignore-columns",
+              o.input.c_str(), table.feature_names.size(), from.c_str(), static_cast<long long>(ref.num_features()));
+  }
+  CsvColumns t;
+  t.values = std::move(table.features);
+  t.rows = table.rows();
+  t.line_numbers = std::move(table.line_numbers);
+  t.dropped_rows = table.dropped_rows;
+  labels->values = std::move(table.labels);
+  return t;
+}
+
 // --schema-from: the file read as the reference schema's features and labels.
 PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage) {
   const DatasetSchema& ref = *o.reference;
   // Options that the schema decides are accepted when they agree with it (a
   // nightly job passes the same options every night).
   const std::vector<CsvInputColumn> columns = CsvInputColumns(ref);
+  const bool images = ref.sample_shape.size() > 1;  // pixels by position, else columns by name
   const std::string from = "--schema-from '" + o.reference_path + "'";
   if (o.task != "auto" && o.task != TaskName(ref.task)) {
     ThrowUsage("--task %s, but %s is a %s task", o.task.c_str(), from.c_str(), TaskName(ref.task));
@@ -215,7 +244,7 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
     }
   }
   for (const std::string& name : o.ignore_columns) {
-    if (std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; }) ||
+    if ((!images && std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; })) ||
         name == o.label_column) {
       ThrowUsage("--ignore-columns names '%s', which %s needs", name.c_str(), from.c_str());
     }
@@ -229,7 +258,7 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
   read_options.drop_incomplete_rows = o.drop_incomplete_rows;
   read_options.delimiter = o.delimiter;
   read_options.needed_by = from;
-  CsvColumns t = ReadCsvColumns(o.input, columns, read_options);
+  CsvColumns t = images ? ReadCsvPixels(o, ref, from, &labels) : ReadCsvColumns(o.input, columns, read_options);
   if (t.dropped_rows > 0) {
     LogWarn("%s: dropped %lld of %lld data rows with a missing value (--missing drop)", o.input.c_str(),
             static_cast<long long>(t.dropped_rows), static_cast<long long>(t.dropped_rows + t.rows));

@@ -43,7 +43,18 @@ run_expect 2 "$AIF" evaluate --model "$E2E_TMP/run/model.h5" --data "$D" --split
 { echo "a,b,y"; for i in $(seq 1 60); do echo "$i,$((i % 7)),$((i % 3))"; done; } >"$E2E_TMP/t.csv"
 run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/t.csv" --label-column y --out "$E2E_TMP/t.h5"
 run_expect 3 "$AIF" evaluate --model "$E2E_TMP/run/model.h5" --data "$E2E_TMP/t.h5" --out "$E2E_TMP/x" \
-  && expect_err "does not match the model's schema" && expect_one_error_line
+  && expect_err "does not match the model's features" && expect_one_error_line
+# The same number of features in another order is refused too, and
+# --schema-from prepares the file in the model's order.
+run_expect 0 "$AIF" train --data "$E2E_TMP/t.h5" --run-dir "$E2E_TMP/ab" --model "mlp 2-4-3" --steps 5 --batch-size 8
+{ echo "b,a,y"; for i in $(seq 1 60); do echo "$((i % 7)),$i,$((i % 3))"; done; } >"$E2E_TMP/ba.csv"
+run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/ba.csv" --label-column y --out "$E2E_TMP/ba.h5"
+run_expect 3 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/ba.h5" --out "$E2E_TMP/x" \
+  && expect_err "feature 0 is 'b' in the data but 'a' in the model" && expect_err "--schema-from" \
+  && expect_one_error_line
+run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/ba.csv" --schema-from "$E2E_TMP/ab/model.h5" \
+  --out "$E2E_TMP/ab.h5"
+run_expect 0 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/ab.h5" --out "$E2E_TMP/ab_eval"
 
 # Regression end to end.
 { echo "x1,x2,target"; for i in $(seq 1 400); do echo "$((i % 17)),$((i % 5)),$(( (i % 17) * 2 + i % 5 )).5"; done; } \

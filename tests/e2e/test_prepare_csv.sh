@@ -80,6 +80,15 @@ run_expect 0 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels.csv" --o
 [ "$(wc -l <"$T/cnn.csv")" = 61 ] || fail "the CNN did not score every CSV row"
 run_expect 2 "$AIF" prepare --source csv --input "$T/pixels.csv" --label-column y --sample-shape 1x8x9 --out "$T/p2.h5" \
   && expect_err "holds 72 values, but"
+# Pixels named otherwise, with an id: --schema-from takes them by position.
+{ printf 'id,lab'; for i in $(seq 0 63); do printf ',q%d' "$i"; done; echo
+  for r in $(seq 1 30); do printf '%d,%d' $((100 + r)) $((r % 2)); for i in $(seq 0 63); do printf ',%d' $(((r + i) % 11)); done; echo; done
+} >"$T/pixels2.csv"
+run_expect 3 "$AIF" prepare --source csv --input "$T/pixels2.csv" --label-column lab --schema-from "$T/cnn/model.h5" \
+  --out "$T/px2.h5" && expect_err "65 feature columns, but the images of --schema-from" && expect_err "--ignore-columns"
+run_expect 0 "$AIF" prepare --source csv --input "$T/pixels2.csv" --label-column lab --ignore-columns id \
+  --schema-from "$T/cnn/model.h5" --out "$T/px2.h5"
+run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/px2.h5" --out "$T/px2_eval"
 
 # Text columns are categorical: one-hot features a model trains on, scored
 # from a CSV with the columns in another order and a value never seen.
