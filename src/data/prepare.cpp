@@ -271,11 +271,16 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
   DatasetSchema schema = ref;
   schema.feature_type = FeatureType::kFloat32;
   schema.label_name = o.label_column;
-  const std::vector<uint8_t> split_of = AssignSplits(t.rows, o.val_fraction, o.test_fraction, o.seed);
   lineage["source"] = "csv";
   lineage["schema_from"] = AbsolutePath(o.reference_path);
   lineage["rows_dropped_missing"] = t.dropped_rows;
   lineage["sources"] = nlohmann::json::array({SourceEntry(o.input)});
+  // The labels are checked before the splits are drawn: a bad label is the
+  // data error to report, whatever the split fractions.
+  auto write = [&](const auto* labels) {
+    const std::vector<uint8_t> split_of = AssignSplits(t.rows, o.val_fraction, o.test_fraction, o.seed);
+    return WriteDataset(o.out, schema, t.values.data(), labels, split_of, {}, o.chunk_rows, lineage);
+  };
   auto bad_label = [&](int64_t r, const std::string& why) {
     ThrowData("%s:%lld: column '%s': '%s' %s", o.input.c_str(), static_cast<long long>(t.line_numbers[r]),
               o.label_column.c_str(), labels.values[r].c_str(), why.c_str());
@@ -287,27 +292,41 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
       if (!v || !std::isfinite(*v)) bad_label(r, "is not a number; a regression target must be numeric");
       targets[r] = static_cast<float>(*v);
     }
-    return WriteDataset(o.out, schema, t.values.data(), targets.data(), split_of, {}, o.chunk_rows, lineage);
+    return write(targets.data());
   }
   // A label is its class by name; an integer label also by its value ("1.0"
-  // is class "1"), as PrepareCsv names integer classes.
+  // is class "1"), as PrepareCsv names integer classes. When no class is
+  // named by a number (Fashion-MNIST's "T-shirt/top", ...), an integer label
+  // 0..C-1 is the class id, as IDX files and many CSV exports store it.
   std::map<std::string, int32_t> class_of;
   for (size_t i = 0; i < ref.class_names.size(); ++i) class_of[ref.class_names[i]] = static_cast<int32_t>(i);
+  const bool ids_allowed = std::none_of(ref.class_names.begin(), ref.class_names.end(),
+                                        [](const std::string& c) { return ParseDouble(c).has_value(); });
+  const int64_t num_classes = ref.num_classes();
   std::vector<int32_t> ids(t.rows);
   for (int64_t r = 0; r < t.rows; ++r) {
     auto hit = class_of.find(labels.values[r]);
+    if (hit != class_of.end()) {
+      ids[r] = hit->second;
+      continue;
+    }
     auto v = ParseDouble(labels.values[r]);
-    if (hit == class_of.end() && v && std::isfinite(*v) && *v == std::floor(*v)) {
-      hit = class_of.find(std::to_string(static_cast<int64_t>(*v)));
+    const bool integer = v && std::isfinite(*v) && *v == std::floor(*v);
+    if (integer) hit = class_of.find(std::to_string(static_cast<int64_t>(*v)));
+    if (hit != class_of.end()) {
+      ids[r] = hit->second;
+    } else if (integer && ids_allowed && *v >= 0 && *v < static_cast<double>(num_classes)) {
+      ids[r] = static_cast<int32_t>(*v);
+    } else {
+      std::vector<std::string> shown(ref.class_names.begin(),
+                                     ref.class_names.begin() + std::min<size_t>(20, ref.class_names.size()));
+      bad_label(r, Format("is not a class of %s (classes: %s%s%s)", from.c_str(), Join(shown, ", ").c_str(),
+                          ref.class_names.size() > 20 ? ", ..." : "",
+                          ids_allowed ? Format("; or their ids 0..%lld", static_cast<long long>(num_classes - 1)).c_str()
+                                      : ""));
     }
-    if (hit == class_of.end()) {
-      std::vector<std::string> shown(ref.class_names.begin(), ref.class_names.begin() + std::min<size_t>(20, ref.class_names.size()));
-      bad_label(r, Format("is not a class of %s (classes: %s%s)", from.c_str(), Join(shown, ", ").c_str(),
-                          ref.class_names.size() > 20 ? ", ..." : ""));
-    }
-    ids[r] = hit->second;
   }
-  return WriteDataset(o.out, schema, t.values.data(), ids.data(), split_of, {}, o.chunk_rows, lineage);
+  return write(ids.data());
 }
 
 }  // namespace

@@ -173,6 +173,45 @@ TEST_F(CsvCategoricalFixture, ModelInputsReadBackWithUnseenValuesAsZeros) {
   }
 }
 
+TEST_F(CsvCategoricalFixture, SchemaFromTakesColumnsByNameAndLabelsByClass) {
+  DatasetSchema ref;
+  ref.sample_shape = {2};
+  ref.feature_names = {"b", "a"};
+  ref.class_names = {"cat", "dog"};
+  CsvPrepareOptions o = Options("a,extra,y,b\n1,x,0,10\n2,x,dog,20\n3,x,1,30\n4,x,cat,40\n");
+  o.reference = &ref;
+  o.reference_path = "ref.h5";
+  o.val_fraction = o.test_fraction = 0;
+  PrepareCsv(o, nlohmann::json::object());
+  auto f = DatasetFile::Open(o.out);
+  EXPECT_EQ(f->schema().feature_names, ref.feature_names);
+  EXPECT_EQ(f->schema().class_names, ref.class_names);
+  std::vector<float> x(8);
+  std::vector<int32_t> y(4);
+  f->ReadRows("train", 0, 4, x.data(), y.data());
+  EXPECT_EQ(x, (std::vector<float>{10, 1, 20, 2, 30, 3, 40, 4}));
+  EXPECT_EQ(y, (std::vector<int32_t>{0, 1, 1, 0}));  // ids 0..C-1 where no class is named by a number
+  RemoveFileIfExists(o.out);
+
+  o = Options("a,y,b\n1,2,10\n");
+  o.reference = &ref;
+  o.reference_path = "ref.h5";
+  std::string e = PrepareError(o, ErrorKind::kData);
+  EXPECT_NE(e.find(":2: column 'y': '2' is not a class of --schema-from 'ref.h5' (classes: cat, dog; or their ids 0..1)"),
+            std::string::npos) << e;
+  ref.class_names = {"1", "2"};  // numbered classes: a label is its name only
+  o = Options("a,y,b\n1,2,10\n2,0,20\n");
+  o.reference = &ref;
+  o.reference_path = "ref.h5";
+  e = PrepareError(o, ErrorKind::kData);
+  EXPECT_NE(e.find(":3: column 'y': '0' is not a class"), std::string::npos) << e;
+  o = Options("a,y\n1,1\n");
+  o.reference = &ref;
+  o.reference_path = "ref.h5";
+  e = PrepareError(o, ErrorKind::kData);
+  EXPECT_NE(e.find("no column 'b', which --schema-from 'ref.h5' needs"), std::string::npos) << e;
+}
+
 TEST(CsvCategorical, CategoriesSortAsNumbersOnlyWhenAllAreNumbers) {
   EXPECT_EQ(SortCategories({"10", "9", "-1", "2.5"}), (std::vector<std::string>{"-1", "2.5", "9", "10"}));
   EXPECT_EQ(SortCategories({"10", "9", "b", "A"}), (std::vector<std::string>{"10", "9", "A", "b"}));
