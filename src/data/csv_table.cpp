@@ -210,7 +210,7 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
         t.features.push_back(0.0f);
         continue;
       }
-      if (!v || !std::isfinite(*v)) {
+      if (!std::isfinite(*v)) {
         reader.Fail("column '" + col + "': '" + std::string(cell) + "' is not a finite number");
       }
       if (std::fabs(*v) > 3.4e38) reader.Fail("column '" + col + "': '" + std::string(cell) + "' overflows float32");
