@@ -77,7 +77,7 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
     const DatasetSchema& schema = loaded.meta.schema;
     csv = EndsWith(data_path, ".csv");
     if (csv) {
-      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema));
+      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), ModelCsvOptions(schema));
       if (ctx.is_root()) {  // every rank read the same file
         for (const std::string& line : read.unseen_categories) LogWarn("%s", line.c_str());
       }

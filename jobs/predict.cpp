@@ -208,7 +208,9 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
     if (csv) {
       // Every model feature must be a column; labels and ids may be there too.
       CsvTextColumn ids{id_column, "--id-column", {}};
-      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), {id_column.empty() ? nullptr : &ids});
+      CsvColumnsOptions read_options = ModelCsvOptions(schema);
+      if (!id_column.empty()) read_options.text = &ids;
+      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), read_options);
       if (ctx.is_root()) {  // every rank read the same file
         for (const std::string& line : read.unseen_categories) LogWarn("%s", line.c_str());
       }

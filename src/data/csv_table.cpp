@@ -252,6 +252,16 @@ std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema) {
   return columns;
 }
 
+CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema) {
+  CsvColumnsOptions options;
+  if (schema.sample_shape.size() > 1) {
+    options.missing_column_hint =
+        "; for pixel columns named otherwise, make a dataset with 'aif prepare --source csv --schema-from MODEL.h5' "
+        "(pixels by position) and score that";
+  }
+  return options;
+}
+
 CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputColumn>& columns,
                           const CsvColumnsOptions& options) {
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
@@ -283,7 +293,8 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
       };
       for (const CsvInputColumn& column : columns) {
         auto it = find(column.name);
-        if (it == fields.end()) reader.Fail("header: no column '" + column.name + "', which " + options.needed_by + " needs");
+        if (it == fields.end()) reader.Fail("header: no column '" + column.name + "', which " + options.needed_by + " needs" +
+                                             options.missing_column_hint);
         where.push_back(static_cast<size_t>(it - fields.begin()));
       }
       if (text) {

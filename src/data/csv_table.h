@@ -94,14 +94,19 @@ struct CsvColumns {
 // with text_required, in the text column) is an error, or with
 // drop_incomplete_rows the row is skipped and counted.
 // `delimiter` 0 detects it; `needed_by` names who needs the columns in the
-// error for a missing one.
+// error for a missing one, and `missing_column_hint` ends that error.
 struct CsvColumnsOptions {
   CsvTextColumn* text = nullptr;
   bool text_required = false;
   bool drop_incomplete_rows = false;
   char delimiter = 0;
   std::string needed_by = "the model";
+  std::string missing_column_hint;
 };
+
+// For a model's CSV input: the options that say, for an image model, how to
+// score a CSV whose pixel columns are named otherwise.
+CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema);
 
 // Reads only the given columns, in the order given: numeric ones as finite
 // numbers, categorical ones one-hot; other columns may hold anything (ids,

@@ -89,6 +89,8 @@ run_expect 3 "$AIF" prepare --source csv --input "$T/pixels2.csv" --label-column
 run_expect 0 "$AIF" prepare --source csv --input "$T/pixels2.csv" --label-column lab --ignore-columns id \
   --schema-from "$T/cnn/model.h5" --out "$T/px2.h5"
 run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/px2.h5" --out "$T/px2_eval"
+run_expect 3 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels2.csv" --out "$T/px2.csv" \
+  && expect_err "no column 'p0', which the model needs" && expect_err "--schema-from MODEL.h5' (pixels by position)"
 
 # Text columns are categorical: one-hot features a model trains on, scored
 # from a CSV with the columns in another order and a value never seen.
