@@ -1,5 +1,6 @@
-// aif evaluate: a model (or a checkpoint) on one split of a dataset, sharded
-// over the ranks, into report.json and report.html.
+// aif evaluate: a model (or a checkpoint) on one split of a dataset, or a
+// model on a CSV file with labels, sharded over the ranks, into report.json
+// and report.html.
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -11,15 +12,18 @@
 namespace aif {
 
 int EvaluateMain(int argc, char** argv, JobContext& ctx) {
-  std::string model_path, data_path, split, out_dir, metrics_path, device = "auto";
+  std::string model_path, data_path, split, out_dir, metrics_path, label_column, device = "auto";
   int64_t batch_size = 1000;
-  JobOptions options("evaluate", "aif evaluate --model MODEL.h5|CHECKPOINT.h5 --data DATASET.h5 --out DIR [options]",
-                     "Evaluates a model on one split of a dataset, sharded over the ranks it runs on, and writes\n"
+  JobOptions options("evaluate", "aif evaluate --model MODEL.h5|CHECKPOINT.h5 --data DATASET.h5|DATA.csv --out DIR [options]",
+                     "Evaluates a model on one split of a dataset (or on a CSV file with labels, read with the\n"
+                     "model's features and categories), sharded over the ranks it runs on, and writes\n"
                      "DIR/report.json and DIR/report.html (a self-contained page: summary, tables, confusion\n"
                      "matrix, learning curves from the run's metrics.jsonl, reliability diagram, per-class bars).");
   options.AddOptional<std::string>("model", &model_path, "model file (RUN/model.h5) or checkpoint; required")
-      .AddOptional<std::string>("data", &data_path, "dataset file; required")
-      .Add<std::string>("split", &split, "test", "the split to evaluate")
+      .AddOptional<std::string>("data", &data_path, "dataset file, or a CSV file with labels; required")
+      .Add<std::string>("split", &split, "test", "the split to evaluate (for a CSV, the name its rows get in the report)")
+      .AddOptional<std::string>("label-column", &label_column,
+                                "CSV data: the label column (default: the model's label name)")
       .AddOptional<std::string>("out", &out_dir, "output directory; required")
       .AddOptional<std::string>("metrics", &metrics_path,
                                 "metrics.jsonl for the learning curves (default: beside the model, when there)")
@@ -32,7 +36,7 @@ int EvaluateMain(int argc, char** argv, JobContext& ctx) {
       ThrowUsage("--model, --data and --out are required");
     }
   });
-  nlohmann::json report = EvaluateModel(ctx, model_path, data_path, split, batch_size, device);
+  nlohmann::json report = EvaluateModel(ctx, model_path, data_path, split, batch_size, device, label_column);
   if (ctx.is_root()) {
     report["lineage"] = JobLineage(ctx, options);
     if (metrics_path.empty()) metrics_path = ParentDirectory(model_path) + "/metrics.jsonl";

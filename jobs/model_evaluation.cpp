@@ -1,5 +1,6 @@
 // Evaluation shared by `aif evaluate` and `aif promote` (which evaluates the
-// champion again when its stored report is on other data).
+// champion again when its stored report is on other data), on a dataset
+// split or on a CSV file with labels.
 #include "jobs/model_evaluation.h"
 
 #include <chrono>
@@ -9,11 +10,15 @@
 #include "core/fs.h"
 #include "core/hdf5_io.h"
 #include "core/strings.h"
+#include "core/log.h"
+#include "core/sha256.h"
+#include "data/csv_table.h"
 #include "data/dataset_file.h"
 #include "data/sharded_reader.h"
 #include "eval/metrics.h"
 #include "eval/report_writer.h"
 #include "jobs/job_device.h"
+#include "monitor/csv_labels.h"
 #include "nn/model_file.h"
 #include "train/batch_tensors.h"
 
@@ -49,45 +54,27 @@ LoadedModel LoadForEvaluation(const std::string& path, const DatasetFile& datase
   return out;
 }
 
-}  // namespace
-
-nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
-                             const std::string& split, int64_t batch_size, const std::string& device_request) {
-  std::unique_ptr<DatasetFile> dataset;
-  LoadedModel loaded;
-  RunCollectively(ctx, [&] {
-    if (batch_size < ctx.world_size) ThrowUsage("--batch-size must be at least the number of ranks");
-    dataset = DatasetFile::Open(data_path);
-    dataset->split(split);  // a usage error listing the splits when absent
-    loaded = LoadForEvaluation(model_path, *dataset);
-    CheckFeaturesMatch(loaded.meta.schema, dataset->schema(), data_path);
-    CheckLabelsMatch(loaded.meta.schema, dataset->schema(), data_path);
-  });
-
+// What every evaluation does with a source of batches: forward passes,
+// metrics reduced over the ranks, and the report without "dataset".
+template <typename NextBatch>
+nlohmann::json Evaluate(const JobContext& ctx, LoadedModel& loaded, const std::string& model_path,
+                        const std::string& split, const std::string& device_request, int64_t batches,
+                        NextBatch next_batch) {
   const auto start = std::chrono::steady_clock::now();
-  ReaderOptions ro = HeldOutReaderOptions(ReaderOptions(), split, batch_size);
-  if (!loaded.meta.norm_offset.empty()) {
-    ro.norm_offset = loaded.meta.norm_offset;
-    ro.norm_scale = loaded.meta.norm_scale;
-  } else {
-    ro.normalization = ParseNormalization(loaded.meta.normalization);
-  }
-  ShardedReader reader(data_path, ro, ctx.rank, ctx.world_size);
   std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
   if (device_request != "cpu") {
     const DeviceType device = SetUpJobDevice(ctx, *comm, device_request);
     if (device != DeviceType::kCpu) loaded.model = loaded.model->CopyTo(device);
   }
-  const Task task = dataset->schema().task;
-  ClassificationMetrics cls(dataset->schema().class_names);
+  const DatasetSchema& schema = loaded.meta.schema;
+  const Task task = schema.task;
+  ClassificationMetrics cls(schema.class_names);
   RegressionMetrics reg;
   BatchTensors t;
   PassContext pass;
   pass.training = false;
-  for (int64_t s = 0; s < reader.batches_per_epoch(); ++s) {
-    Batch b = reader.Next();
-    t.Load(b, task);
-    reader.Recycle(std::move(b));
+  for (int64_t s = 0; s < batches; ++s) {
+    next_batch([&](const Batch& b) { t.Load(b, task); });
     Tensor out = loaded.model->ForwardToHost(t.features, pass);
     if (task == Task::kClassification) cls.Add(out, t.labels, t.valid);
     else reg.Add(out, t.labels, t.valid);
@@ -106,12 +93,115 @@ nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_pat
                      {"params_sha256", loaded.params_sha256},
                      {"trained_on", loaded.meta.dataset_fingerprint},
                      {"training", loaded.meta.lineage}};
-  report["dataset"] = {{"path", AbsolutePath(data_path)},
-                       {"fingerprint", dataset->fingerprint()},
-                       {"created_utc", dataset->ReadLineage().value("created_utc", "")}};
   const int64_t n = report["samples"];
   report["timing"] = {{"seconds", seconds}, {"samples_per_s", seconds > 0 ? n / seconds : 0.0}};
   report["created_utc"] = NowUtcIso8601();
+  return report;
+}
+
+// A CSV file with labels: every row, split into contiguous ranges over the
+// ranks, read with the model's features (categories included) and
+// normalised with the model's constants. The file's SHA-256 is its
+// fingerprint, and --split only names the rows in the report.
+nlohmann::json EvaluateCsv(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
+                           const std::string& split, int64_t batch_size, const std::string& device_request,
+                           const std::string& label_column) {
+  LoadedModel loaded;
+  CsvColumns table;
+  CsvLabels labels;
+  std::string fingerprint, label;
+  RunCollectively(ctx, [&] {
+    if (batch_size < 1) ThrowUsage("--batch-size must be >= 1");
+    if (ReadAifFormatName(model_path) != kModelFormatName) {
+      ThrowUsage("'%s' is not a model file; a checkpoint is evaluated on the dataset it was trained on, a model "
+                 "(RUN/model.h5) on a CSV",
+                 model_path.c_str());
+    }
+    loaded = ReadModelFile(model_path);
+    const DatasetSchema& schema = loaded.meta.schema;
+    table = ReadCsvColumns(data_path, CsvInputColumns(schema), ModelCsvOptions(schema));
+    if (table.rows == 0) ThrowData("%s: the file has a header but no data rows", data_path.c_str());
+    label = label_column.empty() ? schema.label_name : label_column;
+    labels = ReadCsvLabels(data_path, label, schema);
+    if (!labels.present) {
+      ThrowData("%s: no label column '%s'; evaluation needs labels (name the column with --label-column)",
+                data_path.c_str(), label.c_str());
+    }
+    if (loaded.meta.norm_offset.empty()) ThrowData("'%s' has no normalisation constants", model_path.c_str());
+    fingerprint = Sha256File(data_path);
+  });
+  if (ctx.is_root()) {
+    for (const std::string& line : table.unseen_categories) LogWarn("%s", line.c_str());
+  }
+  const DatasetSchema& schema = loaded.meta.schema;
+  const bool cls = schema.task == Task::kClassification;
+  const int64_t F = schema.num_features();
+  const int64_t begin = table.rows * ctx.rank / ctx.world_size, end = table.rows * (ctx.rank + 1) / ctx.world_size;
+  const int64_t batches = (end - begin + batch_size - 1) / batch_size;
+  int64_t at = begin;
+  Batch b;
+  nlohmann::json report = Evaluate(ctx, loaded, model_path, split, device_request, batches, [&](auto&& load) {
+    b.rows = std::min(batch_size, end - at);
+    b.num_features = F;
+    b.features.resize(b.rows * F);
+    for (int64_t r = 0; r < b.rows; ++r) {
+      for (int64_t f = 0; f < F; ++f) {
+        b.features[r * F + f] = (table.values[(at + r) * F + f] - loaded.meta.norm_offset[f]) * loaded.meta.norm_scale[f];
+      }
+    }
+    if (cls) b.class_labels.assign(labels.classes.begin() + at, labels.classes.begin() + at + b.rows);
+    else b.targets.assign(labels.targets.begin() + at, labels.targets.begin() + at + b.rows);
+    b.valid.assign(b.rows, 1);
+    b.sample_ids.resize(b.rows);
+    for (int64_t r = 0; r < b.rows; ++r) b.sample_ids[r] = at + r;
+    at += b.rows;
+    load(b);
+  });
+  report["dataset"] = {{"path", AbsolutePath(data_path)},
+                       {"format", "csv"},
+                       {"fingerprint", fingerprint},
+                       {"label_column", label},
+                       {"created_utc", FileModifiedUtc(data_path)}};
+  return report;
+}
+
+}  // namespace
+
+nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
+                             const std::string& split, int64_t batch_size, const std::string& device_request,
+                             const std::string& label_column) {
+  if (EndsWith(data_path, ".csv")) {
+    return EvaluateCsv(ctx, model_path, data_path, split, batch_size, device_request, label_column);
+  }
+  std::unique_ptr<DatasetFile> dataset;
+  LoadedModel loaded;
+  RunCollectively(ctx, [&] {
+    if (!label_column.empty()) ThrowUsage("--label-column applies to CSV data; a dataset's labels are its own");
+    if (batch_size < ctx.world_size) ThrowUsage("--batch-size must be at least the number of ranks");
+    dataset = DatasetFile::Open(data_path);
+    dataset->split(split);  // a usage error listing the splits when absent
+    loaded = LoadForEvaluation(model_path, *dataset);
+    CheckFeaturesMatch(loaded.meta.schema, dataset->schema(), data_path);
+    CheckLabelsMatch(loaded.meta.schema, dataset->schema(), data_path);
+  });
+
+  ReaderOptions ro = HeldOutReaderOptions(ReaderOptions(), split, batch_size);
+  if (!loaded.meta.norm_offset.empty()) {
+    ro.norm_offset = loaded.meta.norm_offset;
+    ro.norm_scale = loaded.meta.norm_scale;
+  } else {
+    ro.normalization = ParseNormalization(loaded.meta.normalization);
+  }
+  ShardedReader reader(data_path, ro, ctx.rank, ctx.world_size);
+  nlohmann::json report =
+      Evaluate(ctx, loaded, model_path, split, device_request, reader.batches_per_epoch(), [&](auto&& load) {
+        Batch b = reader.Next();
+        load(b);
+        reader.Recycle(std::move(b));
+      });
+  report["dataset"] = {{"path", AbsolutePath(data_path)},
+                       {"fingerprint", dataset->fingerprint()},
+                       {"created_utc", dataset->ReadLineage().value("created_utc", "")}};
   return report;
 }
 

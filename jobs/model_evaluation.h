@@ -13,7 +13,13 @@
 
 namespace aif {
 
+// A CSV `data_path` (*.csv) is read whole with the model's features and the
+// labels of `label_column` (default: the model's label name); `split` then
+// only names it in the report, whose dataset carries the file's SHA-256 as
+// its fingerprint and the label column, so promote can evaluate a champion
+// on the same file.
 nlohmann::json EvaluateModel(const JobContext& ctx, const std::string& model_path, const std::string& data_path,
-                             const std::string& split, int64_t batch_size, const std::string& device_request = "cpu");
+                             const std::string& split, int64_t batch_size, const std::string& device_request = "cpu",
+                             const std::string& label_column = "");
 
 }  // namespace aif

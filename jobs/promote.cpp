@@ -162,7 +162,8 @@ int PromoteMain(int argc, char** argv, JobContext& ctx) {
             cand.report.value("split", "").c_str());
     try {
       champion_on_data = EvaluateModel(ctx, champion_model, cand.report["dataset"].value("path", ""),
-                                       cand.report.value("split", ""), batch_size);
+                                       cand.report.value("split", ""), batch_size, "cpu",
+                                       cand.report["dataset"].value("label_column", ""));
     } catch (const Error& e) {
       if (!e.collective() || e.kind() != ErrorKind::kData) throw;
       // Every rank holds the same error: say which model failed and why that

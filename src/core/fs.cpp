@@ -143,13 +143,24 @@ std::string UserName() {
   return Format("uid%d", static_cast<int>(::getuid()));
 }
 
-std::string NowUtcIso8601() {
-  std::time_t now = std::time(nullptr);
+namespace {
+
+std::string UtcIso8601(std::time_t t) {
   std::tm tm;
-  ::gmtime_r(&now, &tm);
+  ::gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+}  // namespace
+
+std::string NowUtcIso8601() { return UtcIso8601(std::time(nullptr)); }
+
+std::string FileModifiedUtc(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) ThrowErrno("cannot stat '" + path + "'");
+  return UtcIso8601(st.st_mtime);
 }
 
 }  // namespace aif

@@ -29,5 +29,6 @@ void RemoveTree(const std::string& path);
 std::string HostName();
 std::string UserName();
 std::string NowUtcIso8601();  // 2026-11-22T10:15:00Z
+std::string FileModifiedUtc(const std::string& path);  // the file's mtime, the same format
 
 }  // namespace aif

@@ -257,7 +257,7 @@ CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema) {
   if (schema.sample_shape.size() > 1) {
     options.missing_column_hint =
         "; for pixel columns named otherwise, make a dataset with 'aif prepare --source csv --schema-from MODEL.h5' "
-        "(pixels by position) and score that";
+        "(pixels by position) and use that";
   }
   return options;
 }

@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "core/strings.h"
+#include "data/class_lookup.h"
 #include "data/csv_table.h"
 #include "data/dataset_file.h"
 #include "data/dataset_writer.h"
@@ -294,37 +295,12 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
     }
     return write(targets.data());
   }
-  // A label is its class by name; an integer label also by its value ("1.0"
-  // is class "1"), as PrepareCsv names integer classes. When no class is
-  // named by a number (Fashion-MNIST's "T-shirt/top", ...), an integer label
-  // 0..C-1 is the class id, as IDX files and many CSV exports store it.
-  std::map<std::string, int32_t> class_of;
-  for (size_t i = 0; i < ref.class_names.size(); ++i) class_of[ref.class_names[i]] = static_cast<int32_t>(i);
-  const bool ids_allowed = std::none_of(ref.class_names.begin(), ref.class_names.end(),
-                                        [](const std::string& c) { return ParseDouble(c).has_value(); });
-  const int64_t num_classes = ref.num_classes();
+  const ClassLookup classes(ref.class_names);
   std::vector<int32_t> ids(t.rows);
   for (int64_t r = 0; r < t.rows; ++r) {
-    auto hit = class_of.find(labels.values[r]);
-    if (hit != class_of.end()) {
-      ids[r] = hit->second;
-      continue;
-    }
-    auto v = ParseDouble(labels.values[r]);
-    const bool integer = v && std::isfinite(*v) && *v == std::floor(*v);
-    if (integer) hit = class_of.find(std::to_string(static_cast<int64_t>(*v)));
-    if (hit != class_of.end()) {
-      ids[r] = hit->second;
-    } else if (integer && ids_allowed && *v >= 0 && *v < static_cast<double>(num_classes)) {
-      ids[r] = static_cast<int32_t>(*v);
-    } else {
-      std::vector<std::string> shown(ref.class_names.begin(),
-                                     ref.class_names.begin() + std::min<size_t>(20, ref.class_names.size()));
-      bad_label(r, Format("is not a class of %s (classes: %s%s%s)", from.c_str(), Join(shown, ", ").c_str(),
-                          ref.class_names.size() > 20 ? ", ..." : "",
-                          ids_allowed ? Format("; or their ids 0..%lld", static_cast<long long>(num_classes - 1)).c_str()
-                                      : ""));
-    }
+    const auto id = classes.Find(labels.values[r]);
+    if (!id) bad_label(r, Format("is not a class of %s (classes: %s)", from.c_str(), classes.Describe().c_str()));
+    ids[r] = *id;
   }
   return write(ids.data());
 }

@@ -1,11 +1,11 @@
 #include "monitor/csv_labels.h"
 
 #include <cmath>
-#include <unordered_map>
 
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/strings.h"
+#include "data/class_lookup.h"
 #include "data/csv_table.h"
 
 namespace aif {
@@ -14,8 +14,7 @@ CsvLabels ReadCsvLabels(const std::string& path, const std::string& column, cons
   if (!PathExists(path)) ThrowIo("'%s' does not exist; check --data", path.c_str());
   CsvRecordReader reader(path);
   const bool cls = schema.task == Task::kClassification;
-  std::unordered_map<std::string, int32_t> ids;
-  for (size_t c = 0; c < schema.class_names.size(); ++c) ids[schema.class_names[c]] = static_cast<int32_t>(c);
+  const ClassLookup classes(schema.class_names);
   CsvLabels out;
   std::vector<std::string> fields;
   int64_t where = -1;
@@ -34,9 +33,12 @@ CsvLabels ReadCsvLabels(const std::string& path, const std::string& column, cons
     const std::string cell(Trim(fields[where]));
     if (cell.empty()) reader.Fail("column '" + column + "': missing label");
     if (cls) {
-      auto it = ids.find(cell);
-      if (it == ids.end()) reader.Fail("column '" + column + "': '" + cell + "' is not one of the model's classes");
-      out.classes.push_back(it->second);
+      const auto id = classes.Find(cell);
+      if (!id) {
+        reader.Fail("column '" + column + "': '" + cell + "' is not one of the model's classes (" + classes.Describe() +
+                    ")");
+      }
+      out.classes.push_back(*id);
     } else {
       auto v = ParseDouble(cell);
       if (!v || !std::isfinite(*v)) reader.Fail("column '" + column + "': '" + cell + "' is not a finite number");

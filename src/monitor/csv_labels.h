@@ -1,6 +1,6 @@
 // Labels of a CSV for `aif drift`: the column named like the model's label
-// (or --label-column), read as text and mapped to the model's classes by
-// name, or parsed as a number for regression. The features come from
+// (or --label-column), read as text and mapped to the model's classes
+// (data/class_lookup.h), or parsed as a number for regression. The features come from
 // ReadCsvColumns (data/csv_table.h); this reads the one column it ignores.
 // The CSV rules are those of csv_table: a header row, RFC 4180 quotes on one
 // line, CRLF allowed, blank lines skipped, a UTF-8 BOM dropped.

@@ -56,6 +56,37 @@ run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/ba.csv" --schema-from
   --out "$E2E_TMP/ab.h5"
 run_expect 0 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/ab.h5" --out "$E2E_TMP/ab_eval"
 
+# A CSV with labels evaluates directly: the same metrics as the dataset made
+# from all of its rows, on 1 and 2 ranks; a report that promote can use.
+run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/ba.csv" --schema-from "$E2E_TMP/ab/model.h5" \
+  --val-fraction 0 --test-fraction 0 --out "$E2E_TMP/all.h5"
+run_expect 0 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/all.h5" --split train --out "$E2E_TMP/all_eval"
+run_expect 0 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/ba.csv" --out "$E2E_TMP/csv_eval"
+run_expect 0 mpirun_quiet -np 2 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/ba.csv" \
+  --out "$E2E_TMP/csv_eval2"
+for r in csv_eval csv_eval2; do
+  [ "$(json_get "$E2E_TMP/$r/report.json" '[d["samples"], d["accuracy"], d["confusion_matrix"], d["dataset"]["format"], d["dataset"]["label_column"], len(d["dataset"]["fingerprint"])]')" = \
+    "$(json_get "$E2E_TMP/all_eval/report.json" '[d["samples"], d["accuracy"], d["confusion_matrix"], "csv", "y", 64]')" ] ||
+    fail "$r differs from the dataset's evaluation: $(head -c 600 "$E2E_TMP/$r/report.json")"
+done
+sed 's/^b,a,y$/b,a,target/' "$E2E_TMP/ba.csv" >"$E2E_TMP/renamed.csv"
+run_expect 3 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/renamed.csv" --out "$E2E_TMP/x" \
+  && expect_err "no label column 'y'" && expect_err "--label-column"
+run_expect 0 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/renamed.csv" --label-column target \
+  --out "$E2E_TMP/renamed_eval"
+run_expect 2 "$AIF" evaluate --model "$E2E_TMP/ab/model.h5" --data "$E2E_TMP/all.h5" --label-column y --out "$E2E_TMP/x" \
+  && expect_err "--label-column applies to CSV data"
+# Promotion on CSV reports: the champion is evaluated again on the
+# candidate's CSV (its label column too) before the two are compared.
+printf '[champion]\nmetric = accuracy\nmin_delta = -1\nmin_relative_delta = -1\n' >"$E2E_TMP/csv_policy.ini"
+run_expect 0 "$AIF" promote --store "$E2E_TMP/store" --name ab --model "$E2E_TMP/ab/model.h5" \
+  --report "$E2E_TMP/csv_eval/report.json"
+run_expect 0 "$AIF" train --data "$E2E_TMP/t.h5" --run-dir "$E2E_TMP/ab2" --model "mlp 2-8-3" --steps 8 --batch-size 8
+run_expect 0 "$AIF" evaluate --model "$E2E_TMP/ab2/model.h5" --data "$E2E_TMP/renamed.csv" --label-column target \
+  --out "$E2E_TMP/ab2/eval"
+run_expect 0 "$AIF" promote --store "$E2E_TMP/store" --name ab --candidate "$E2E_TMP/ab2" --policy "$E2E_TMP/csv_policy.ini" \
+  && expect_out "evaluating it on $E2E_TMP/renamed.csv" && expect_out "PASS champion" && expect_out "PROMOTED ab version 2"
+
 # Regression end to end.
 { echo "x1,x2,target"; for i in $(seq 1 400); do echo "$((i % 17)),$((i % 5)),$(( (i % 17) * 2 + i % 5 )).5"; done; } \
   >"$E2E_TMP/reg.csv"

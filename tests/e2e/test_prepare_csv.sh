@@ -90,7 +90,7 @@ run_expect 0 "$AIF" prepare --source csv --input "$T/pixels2.csv" --label-column
   --schema-from "$T/cnn/model.h5" --out "$T/px2.h5"
 run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/px2.h5" --out "$T/px2_eval"
 run_expect 3 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels2.csv" --out "$T/px2.csv" \
-  && expect_err "no column 'p0', which the model needs" && expect_err "--schema-from MODEL.h5' (pixels by position)"
+  && expect_err "no column 'p0', which the model needs" && expect_err "--schema-from MODEL.h5' (pixels by position) and use that"
 
 # Text columns are categorical: one-hot features a model trains on, scored
 # from a CSV with the columns in another order and a value never seen.

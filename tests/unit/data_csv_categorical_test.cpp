@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "data/class_lookup.h"
 #include "data/csv_categorical.h"
 #include "data/csv_table.h"
 #include "data/dataset_file.h"
@@ -210,6 +211,22 @@ TEST_F(CsvCategoricalFixture, SchemaFromTakesColumnsByNameAndLabelsByClass) {
   o.reference_path = "ref.h5";
   e = PrepareError(o, ErrorKind::kData);
   EXPECT_NE(e.find("no column 'b', which --schema-from 'ref.h5' needs"), std::string::npos) << e;
+}
+
+TEST(ClassLookup, NamesThenIntegerValuesThenIdsWhereNoClassIsANumber) {
+  const ClassLookup named({"cat", "dog", "7"});  // a numbered class: no ids
+  EXPECT_EQ(named.Find("dog"), 1);
+  EXPECT_EQ(named.Find("7.0"), 2);
+  EXPECT_EQ(named.Find("0"), std::nullopt);
+  EXPECT_EQ(named.Describe(), "cat, dog, 7");
+  const ClassLookup words({"T-shirt/top", "Trouser"});
+  EXPECT_EQ(words.Find("Trouser"), 1);
+  EXPECT_EQ(words.Find("1"), 1);
+  EXPECT_EQ(words.Find("0.0"), 0);
+  EXPECT_EQ(words.Find("2"), std::nullopt);
+  EXPECT_EQ(words.Find("-1"), std::nullopt);
+  EXPECT_EQ(words.Find("0.5"), std::nullopt);
+  EXPECT_EQ(words.Describe(), "T-shirt/top, Trouser; or their ids 0..1");
 }
 
 TEST(CsvCategorical, CategoriesSortAsNumbersOnlyWhenAllAreNumbers) {
