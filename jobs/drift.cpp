@@ -10,13 +10,13 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "data/csv_labels.h"
 #include "data/csv_table.h"
 #include "data/dataset_file.h"
 #include "data/sharded_reader.h"
 #include "jobs/job.h"
 #include "jobs/job_device.h"
 #include "jobs/store_selection.h"
-#include "monitor/csv_labels.h"
 #include "monitor/drift_collector.h"
 #include "monitor/drift_report.h"
 #include "nn/model_file.h"
@@ -64,6 +64,7 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
   std::vector<float> table;  // CSV: [rows, F] in the model's feature order
   int64_t table_rows = 0;
   CsvLabels csv_labels;
+  bool labels_present = false;
   std::string fingerprint;
   std::unique_ptr<DriftCollector> collector;
   RunCollectively(ctx, [&] {
@@ -77,18 +78,21 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
     const DatasetSchema& schema = loaded.meta.schema;
     csv = EndsWith(data_path, ".csv");
     if (csv) {
-      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), ModelCsvOptions(schema));
+      // Features and, when the file has them, labels in one pass.
+      CsvTextColumn label_text{label_column.empty() ? schema.label_name : label_column, "--label-column", {},
+                               /*optional=*/true};
+      CsvColumnsOptions read_options = ModelCsvOptions(schema);
+      read_options.text = &label_text;
+      read_options.text_required = true;
+      CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), read_options);
       if (ctx.is_root()) {  // every rank read the same file
         for (const std::string& line : read.unseen_categories) LogWarn("%s", line.c_str());
       }
       table = std::move(read.values);
       table_rows = read.rows;
       if (table_rows == 0) ThrowData("%s: the file has a header but no data rows", data_path.c_str());
-      csv_labels = ReadCsvLabels(data_path, label_column.empty() ? schema.label_name : label_column, schema);
-      const size_t labels = schema.task == Task::kClassification ? csv_labels.classes.size() : csv_labels.targets.size();
-      if (csv_labels.present && static_cast<int64_t>(labels) != table_rows) {
-        ThrowInternal("%s: %zu labels for %lld rows", data_path.c_str(), labels, static_cast<long long>(table_rows));
-      }
+      labels_present = label_text.present;
+      if (labels_present) csv_labels = CsvLabelsFromText(data_path, label_text, read.line_numbers, schema, "the model");
     } else {
       if (!label_column.empty()) ThrowUsage("--label-column applies to CSV data only");
       auto dataset = DatasetFile::Open(data_path);
@@ -102,7 +106,7 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
   std::unique_ptr<Communicator> comm = ctx.mpi ? MakeMpiCommunicator() : MakeLocalCommunicator();
   const DeviceType on = SetUpJobDevice(ctx, *comm, device);
   if (on != DeviceType::kCpu) loaded.model = loaded.model->CopyTo(on);
-  collector = std::make_unique<DriftCollector>(loaded.meta, loaded.model.get(), !csv || csv_labels.present);
+  collector = std::make_unique<DriftCollector>(loaded.meta, loaded.model.get(), !csv || labels_present);
 
   const auto start = std::chrono::steady_clock::now();
   const DatasetSchema& schema = loaded.meta.schema;
@@ -113,8 +117,8 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
     const int64_t begin = table_rows * ctx.rank / ctx.world_size, end = table_rows * (ctx.rank + 1) / ctx.world_size;
     for (int64_t at = begin; at < end; at += batch_size) {
       const int64_t n = std::min(batch_size, end - at);
-      const int32_t* classes = csv_labels.present && cls ? csv_labels.classes.data() + at : nullptr;
-      const float* targets = csv_labels.present && !cls ? csv_labels.targets.data() + at : nullptr;
+      const int32_t* classes = labels_present && cls ? csv_labels.classes.data() + at : nullptr;
+      const float* targets = labels_present && !cls ? csv_labels.targets.data() + at : nullptr;
       collector->Add(table.data() + at * F, n, nullptr, classes, targets);
     }
   } else {

@@ -9,16 +9,16 @@
 #include "comm/communicator.h"
 #include "core/fs.h"
 #include "core/hdf5_io.h"
-#include "core/strings.h"
 #include "core/log.h"
 #include "core/sha256.h"
+#include "core/strings.h"
+#include "data/csv_labels.h"
 #include "data/csv_table.h"
 #include "data/dataset_file.h"
 #include "data/sharded_reader.h"
 #include "eval/metrics.h"
 #include "eval/report_writer.h"
 #include "jobs/job_device.h"
-#include "monitor/csv_labels.h"
 #include "nn/model_file.h"
 #include "train/batch_tensors.h"
 
@@ -118,16 +118,21 @@ nlohmann::json EvaluateCsv(const JobContext& ctx, const std::string& model_path,
                  model_path.c_str());
     }
     loaded = ReadModelFile(model_path);
+    if (loaded.meta.norm_offset.empty()) ThrowData("'%s' has no normalisation constants", model_path.c_str());
     const DatasetSchema& schema = loaded.meta.schema;
-    table = ReadCsvColumns(data_path, CsvInputColumns(schema), ModelCsvOptions(schema));
-    if (table.rows == 0) ThrowData("%s: the file has a header but no data rows", data_path.c_str());
     label = label_column.empty() ? schema.label_name : label_column;
-    labels = ReadCsvLabels(data_path, label, schema);
-    if (!labels.present) {
+    // Features and labels in one pass over the file.
+    CsvTextColumn label_text{label, "--label-column", {}, /*optional=*/true};
+    CsvColumnsOptions read_options = ModelCsvOptions(schema);
+    read_options.text = &label_text;
+    read_options.text_required = true;
+    table = ReadCsvColumns(data_path, CsvInputColumns(schema), read_options);
+    if (!label_text.present) {
       ThrowData("%s: no label column '%s'; evaluation needs labels (name the column with --label-column)",
                 data_path.c_str(), label.c_str());
     }
-    if (loaded.meta.norm_offset.empty()) ThrowData("'%s' has no normalisation constants", model_path.c_str());
+    if (table.rows == 0) ThrowData("%s: the file has a header but no data rows", data_path.c_str());
+    labels = CsvLabelsFromText(data_path, label_text, table.line_numbers, schema, "the model");
     fingerprint = Sha256File(data_path);
   });
   if (ctx.is_root()) {

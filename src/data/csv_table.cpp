@@ -284,7 +284,7 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
   auto missing = [&](const std::string& name, std::string_view cell) {
     if (options.drop_incomplete_rows) return true;
     reader.Fail("column '" + name + "': missing value" + (cell.empty() ? "" : " ('" + std::string(cell) + "')") +
-                (options.text_required ? "; pass --missing drop to skip incomplete rows" : ""));
+                options.missing_value_hint);
   };
   while (reader.Next(&fields)) {
     if (width == 0) {
@@ -299,8 +299,12 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
       }
       if (text) {
         auto it = find(text->name);
-        if (it == fields.end()) reader.Fail("header: no column '" + text->name + "' for " + text->flag);
-        text_where = static_cast<size_t>(it - fields.begin());
+        text->present = it != fields.end();
+        if (!text->present && !text->optional) {
+          reader.Fail("header: no column '" + text->name + "' for " + text->flag);
+        }
+        if (!text->present) text = nullptr;  // an optional column the file lacks
+        else text_where = static_cast<size_t>(it - fields.begin());
       }
       width = fields.size();
       continue;

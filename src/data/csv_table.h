@@ -59,11 +59,14 @@ bool IsMissingCsvCell(std::string_view cell);
 
 // A column read as text, alongside ReadCsvColumns' numbers: `name`, the
 // option that named it (`flag`, for the error when it is missing), and its
-// trimmed cells, one per row (empty cells stay "").
+// trimmed cells, one per row (empty cells stay ""). An `optional` column may
+// be absent: `present` says whether the file has it.
 struct CsvTextColumn {
   std::string name;
   const char* flag = "";
   std::vector<std::string> values;
+  bool optional = false;
+  bool present = false;
 };
 
 // A column a model reads from CSV: numeric, or categorical (one-hot over
@@ -91,14 +94,16 @@ struct CsvColumns {
 
 // How ReadCsvColumns reads: with `text`, it also fills text->values from the
 // column text->name in the same pass; a missing value in a read column (and,
-// with text_required, in the text column) is an error, or with
-// drop_incomplete_rows the row is skipped and counted.
+// with text_required, in the text column) is an error that ends with
+// `missing_value_hint`, or with drop_incomplete_rows the row is skipped and
+// counted.
 // `delimiter` 0 detects it; `needed_by` names who needs the columns in the
 // error for a missing one, and `missing_column_hint` ends that error.
 struct CsvColumnsOptions {
   CsvTextColumn* text = nullptr;
   bool text_required = false;
   bool drop_incomplete_rows = false;
+  std::string missing_value_hint;
   char delimiter = 0;
   std::string needed_by = "the model";
   std::string missing_column_hint;

@@ -11,7 +11,7 @@
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "core/strings.h"
-#include "data/class_lookup.h"
+#include "data/csv_labels.h"
 #include "data/csv_table.h"
 #include "data/dataset_file.h"
 #include "data/dataset_writer.h"
@@ -257,6 +257,7 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
   read_options.text = &labels;
   read_options.text_required = true;
   read_options.drop_incomplete_rows = o.drop_incomplete_rows;
+  read_options.missing_value_hint = "; pass --missing drop to skip incomplete rows";
   read_options.delimiter = o.delimiter;
   read_options.needed_by = from;
   CsvColumns t = images ? ReadCsvPixels(o, ref, from, &labels) : ReadCsvColumns(o.input, columns, read_options);
@@ -282,27 +283,8 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
     const std::vector<uint8_t> split_of = AssignSplits(t.rows, o.val_fraction, o.test_fraction, o.seed);
     return WriteDataset(o.out, schema, t.values.data(), labels, split_of, {}, o.chunk_rows, lineage);
   };
-  auto bad_label = [&](int64_t r, const std::string& why) {
-    ThrowData("%s:%lld: column '%s': '%s' %s", o.input.c_str(), static_cast<long long>(t.line_numbers[r]),
-              o.label_column.c_str(), labels.values[r].c_str(), why.c_str());
-  };
-  if (ref.task == Task::kRegression) {
-    std::vector<float> targets(t.rows);
-    for (int64_t r = 0; r < t.rows; ++r) {
-      auto v = ParseDouble(labels.values[r]);
-      if (!v || !std::isfinite(*v)) bad_label(r, "is not a number; a regression target must be numeric");
-      targets[r] = static_cast<float>(*v);
-    }
-    return write(targets.data());
-  }
-  const ClassLookup classes(ref.class_names);
-  std::vector<int32_t> ids(t.rows);
-  for (int64_t r = 0; r < t.rows; ++r) {
-    const auto id = classes.Find(labels.values[r]);
-    if (!id) bad_label(r, Format("is not a class of %s (classes: %s)", from.c_str(), classes.Describe().c_str()));
-    ids[r] = *id;
-  }
-  return write(ids.data());
+  const CsvLabels mapped = CsvLabelsFromText(o.input, labels, t.line_numbers, ref, from);
+  return ref.task == Task::kRegression ? write(mapped.targets.data()) : write(mapped.classes.data());
 }
 
 }  // namespace
