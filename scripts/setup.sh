@@ -39,6 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "[setup] packages installed in ${SECONDS} s"
 fi
 if dpkg-query -W -f='${Status}' libhdf5-dev 2>/dev/null | grep -q "install ok installed"; then
   echo "[setup] warning: the serial libhdf5-dev is installed beside the parallel one; CMake is told to prefer" \
@@ -52,5 +53,6 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ] || ! grep -q "^AIF_CUDA:STRING=$AIF_CUDA
     || { cat "$BUILD_DIR/setup-configure.log" >&2; exit 1; }
 fi
 echo "[setup] building $BUILD_DIR with $JOBS jobs"
+build_start=$SECONDS
 cmake --build "$BUILD_DIR" -j "$JOBS" >"$BUILD_DIR/setup-build.log" 2>&1 || { tail -50 "$BUILD_DIR/setup-build.log" >&2; exit 1; }
-echo "[setup] ready: $BUILD_DIR/aif ($("$BUILD_DIR/aif" --version | head -1))"
+echo "[setup] ready in $((SECONDS - build_start)) s: $BUILD_DIR/aif ($("$BUILD_DIR/aif" --version | head -1))"

@@ -22,7 +22,9 @@ std::string LearningCurvesFigure(const nlohmann::json& metrics_records);
 // The residual at each quantile level, for regression (sign as the report has it).
 std::string ResidualQuantilesFigure(const nlohmann::json& report);
 
-// Lenient accessors shared by the figures and the page.
+// Lenient accessors shared by the figures and the page: a missing key or a
+// non-object gives null / nullopt / "".
+const nlohmann::json& FieldAt(const nlohmann::json& object, const char* key);
 std::optional<double> NumberAt(const nlohmann::json& object, const char* key);
 std::string StringAt(const nlohmann::json& object, const char* key);
 // Class names for n classes: "class_names", else per_class names, else "class i".

@@ -84,6 +84,13 @@ double CellCount(const json& matrix, size_t row, size_t col) {
 
 }  // namespace
 
+const json& FieldAt(const json& object, const char* key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
 std::optional<double> NumberAt(const json& object, const char* key) {
   if (!object.is_object()) return std::nullopt;
   auto it = object.find(key);

@@ -30,13 +30,6 @@ std::string Metric(const json& object, const char* key) {
   return object[key].is_number_integer() ? FormatCount(*v) : FormatMetric(*v);
 }
 
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 // One row of a key/value table; `html` is already escaped. Empty values are left out.
 void KvRow(std::string& out, const std::string& key, const std::string& html) {
   if (html.empty()) return;
@@ -48,7 +41,7 @@ std::string Code(const std::string& text) {
 }
 
 std::string TopK(const json& report) {
-  const json& top_k = Field(report, "top_k");
+  const json& top_k = FieldAt(report, "top_k");
   if (!top_k.is_object()) return "";
   std::vector<std::pair<double, std::string>> items;
   for (auto it = top_k.begin(); it != top_k.end(); ++it) {
@@ -72,7 +65,7 @@ std::string Tiles(const json& report) {
     tiles = {{"accuracy", Metric(report, "accuracy")},
              {"macro F1", Metric(report, "macro_f1")},
              {"loss", Metric(report, "loss")},
-             {"ECE", Metric(Field(report, "calibration"), "ece")}};
+             {"ECE", Metric(FieldAt(report, "calibration"), "ece")}};
   }
   std::string out;
   for (const auto& [name, value] : tiles) {
@@ -97,16 +90,16 @@ std::string SummaryTable(const json& report) {
     KvRow(rows, "Loss", Metric(report, "loss"));
     KvRow(rows, "Macro F1", Metric(report, "macro_f1"));
     KvRow(rows, "Weighted F1", Metric(report, "weighted_f1"));
-    KvRow(rows, "Expected calibration error", Metric(Field(report, "calibration"), "ece"));
+    KvRow(rows, "Expected calibration error", Metric(FieldAt(report, "calibration"), "ece"));
   }
-  const json& model = Field(report, "model");
-  const json& dataset = Field(report, "dataset");
+  const json& model = FieldAt(report, "model");
+  const json& dataset = FieldAt(report, "dataset");
   KvRow(rows, "Model spec", Code(StringAt(model, "spec")));
   KvRow(rows, "Model file", Code(StringAt(model, "path")));
   KvRow(rows, "Parameters SHA-256", Code(StringAt(model, "params_sha256")));
   KvRow(rows, "Dataset", Code(StringAt(dataset, "path")));
   KvRow(rows, "Dataset fingerprint", Code(StringAt(dataset, "fingerprint")));
-  const json& timing = Field(report, "timing");
+  const json& timing = FieldAt(report, "timing");
   if (NumberAt(timing, "seconds")) {
     std::string t = Metric(timing, "seconds") + " s";
     if (NumberAt(timing, "samples_per_s")) t += " (" + Metric(timing, "samples_per_s") + " samples/s)";
@@ -118,7 +111,7 @@ std::string SummaryTable(const json& report) {
 }
 
 std::string PerClassTable(const json& report) {
-  const json& rows = Field(report, "per_class");
+  const json& rows = FieldAt(report, "per_class");
   if (!rows.is_array() || rows.empty()) return Note("No per-class metrics in this report.");
   std::string out =
       "<table><thead><tr><th class=\"n\">#</th><th>class</th><th class=\"n\">precision</th>"
@@ -152,7 +145,7 @@ void Flatten(const json& value, const std::string& path, std::vector<std::pair<s
 }
 
 std::string LineageTable(const json& report) {
-  const json& lineage = Field(report, "lineage");
+  const json& lineage = FieldAt(report, "lineage");
   if (lineage.is_null() || (lineage.is_object() && lineage.empty())) {
     return Note("No lineage recorded in this report.");
   }
@@ -184,7 +177,7 @@ std::string Figures(const json& report, const json& records) {
                   "Rows are the true class, columns the prediction; cells hold counts, coloured by "
                   "their share of the row.",
                   ConfusionMatrixFigure(report), false);
-    const std::string ece = Metric(Field(report, "calibration"), "ece");
+    const std::string ece = Metric(FieldAt(report, "calibration"), "ece");
     out += Figure("Reliability",
                   "Accuracy against confidence per bin; bars below count the samples per bin." +
                       (ece.empty() ? std::string() : " ECE " + ece + "."),
@@ -207,7 +200,7 @@ std::string RenderReportHtml(const json& report, const json& metrics_records) {
   if (!split.empty()) sub.push_back(split + " split");
   if (NumberAt(report, "samples")) sub.push_back(FormatCount(*NumberAt(report, "samples")) + " samples");
   if (!StringAt(report, "created_utc").empty()) sub.push_back("created " + StringAt(report, "created_utc"));
-  std::string spec = StringAt(Field(report, "model"), "spec");
+  std::string spec = StringAt(FieldAt(report, "model"), "spec");
 
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";

@@ -17,13 +17,6 @@ const char* kDriftColour = "#e15759";
 const char* kModerateColour = "#f28e2b";
 const char* kNoneColour = "#4e79a7";
 
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 // Shares of a JSON array of counts; non-numbers count as 0.
 std::vector<double> Shares(const json& counts) {
   std::vector<double> out;
@@ -92,7 +85,7 @@ std::string GroupedShareBars(const std::vector<std::string>& categories,
 }  // namespace
 
 std::string PsiBarsFigure(const json& report, size_t top) {
-  const json& features = Field(report, "features");
+  const json& features = FieldAt(report, "features");
   if (!features.is_array() || features.empty()) return Note("No per-feature results in this report.");
   std::vector<std::pair<double, size_t>> order;
   for (size_t i = 0; i < features.size(); ++i) {
@@ -100,7 +93,7 @@ std::string PsiBarsFigure(const json& report, size_t top) {
   }
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   if (order.size() > top) order.resize(top);
-  const json& thresholds = Field(report, "thresholds");
+  const json& thresholds = FieldAt(report, "thresholds");
   const double moderate = NumberAt(thresholds, "psi_moderate").value_or(0.1);
   const double drift = NumberAt(thresholds, "psi_drift").value_or(0.2);
   double name_w = 0;
@@ -138,9 +131,9 @@ std::string PsiBarsFigure(const json& report, size_t top) {
 }
 
 std::string FeatureHistogramFigure(const json& histogram) {
-  const std::vector<double> ref = Shares(Field(histogram, "reference_counts"));
-  const std::vector<double> cur = Shares(Field(histogram, "counts"));
-  const json& edges = Field(histogram, "edges");
+  const std::vector<double> ref = Shares(FieldAt(histogram, "reference_counts"));
+  const std::vector<double> cur = Shares(FieldAt(histogram, "counts"));
+  const json& edges = FieldAt(histogram, "edges");
   if (ref.size() < 3 || ref.size() != cur.size() || !edges.is_array() || edges.size() + 1 != ref.size()) {
     return Note("No histogram for this feature.");
   }
@@ -158,17 +151,18 @@ std::string FeatureHistogramFigure(const json& histogram) {
 }
 
 std::string ClassSharesFigure(const json& report) {
-  const json& predictions = Field(report, "predictions");
-  const json& labels = Field(report, "labels");
+  const json& predictions = FieldAt(report, "predictions");
+  const json& labels = FieldAt(report, "labels");
   const json& source = StringAt(predictions, "kind") == "classes" ? predictions : labels;
   if (StringAt(source, "kind") != "classes") return Note("No class distributions in this report.");
   std::vector<std::pair<std::string, std::vector<double>>> series = {
-      {"reference labels (train)", Shares(Field(source, "reference_counts"))}};
-  if (StringAt(predictions, "kind") == "classes") series.emplace_back("predicted on new data", Shares(Field(predictions, "counts")));
-  if (StringAt(labels, "kind") == "classes") series.emplace_back("new labels", Shares(Field(labels, "counts")));
+      {"reference labels (train)", Shares(FieldAt(source, "reference_counts"))}};
+  if (StringAt(predictions, "kind") == "classes")
+    series.emplace_back("predicted on new data", Shares(FieldAt(predictions, "counts")));
+  if (StringAt(labels, "kind") == "classes") series.emplace_back("new labels", Shares(FieldAt(labels, "counts")));
   const size_t n = series.front().second.size();
   std::vector<std::string> names;
-  const json& given = Field(source, "class_names");
+  const json& given = FieldAt(source, "class_names");
   for (size_t i = 0; i < n; ++i) {
     names.push_back(given.is_array() && i < given.size() && given[i].is_string() ? given[i].get<std::string>()
                                                                                  : "class " + std::to_string(i));

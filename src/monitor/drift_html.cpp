@@ -28,17 +28,10 @@ td.drift { color: #c0392b; font-weight: 600; } td.moderate { color: #b35c00; }
 table.kv th { width: 260px; }
 )CSS";
 
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 std::string Metric(const json& object, const char* key) {
   const std::optional<double> v = NumberAt(object, key);
   if (!v) return "";
-  return Field(object, key).is_number_integer() ? FormatCount(*v) : FormatMetric(*v);
+  return FieldAt(object, key).is_number_integer() ? FormatCount(*v) : FormatMetric(*v);
 }
 
 std::string Percent(const json& object, const char* key) {
@@ -47,7 +40,7 @@ std::string Percent(const json& object, const char* key) {
 }
 
 std::string YesNo(const json& object, const char* key) {
-  const json& v = Field(object, key);
+  const json& v = FieldAt(object, key);
   return v.is_boolean() ? (v.get<bool>() ? "<b>yes</b>" : "no") : "";
 }
 
@@ -73,25 +66,25 @@ std::string Figure(const std::string& title, const std::string& caption, const s
 }
 
 std::string Tiles(const json& report) {
-  const json& summary = Field(report, "summary");
+  const json& summary = FieldAt(report, "summary");
   std::string drifted = Metric(summary, "drifted");
   if (!drifted.empty() && NumberAt(summary, "features")) drifted += " / " + Metric(summary, "features");
   std::string out = Tile("drifted features", drifted) + Tile("share drifted", Percent(summary, "share")) +
                     Tile("max PSI", Metric(summary, "max_psi"));
-  const json& predictions = Field(report, "predictions");
+  const json& predictions = FieldAt(report, "predictions");
   out += Tile(StringAt(predictions, "kind") == "classes" ? "prediction PSI" : "prediction shift (std)",
               Metric(predictions, StringAt(predictions, "kind") == "classes" ? "psi" : "mean_shift"));
-  const json& labels = Field(report, "labels");
+  const json& labels = FieldAt(report, "labels");
   out += Tile(StringAt(labels, "kind") == "classes" ? "label PSI" : "label shift (std)",
               Metric(labels, StringAt(labels, "kind") == "classes" ? "psi" : "mean_shift"));
   return out.empty() ? "" : "<section class=\"tiles\">" + out + "</section>";
 }
 
 std::string SummaryTable(const json& report) {
-  const json& summary = Field(report, "summary");
-  const json& t = Field(report, "thresholds");
-  const json& model = Field(report, "model");
-  const json& data = Field(report, "data");
+  const json& summary = FieldAt(report, "summary");
+  const json& t = FieldAt(report, "thresholds");
+  const json& model = FieldAt(report, "model");
+  const json& data = FieldAt(report, "data");
   std::string rows;
   KvRow(rows, "Verdict", HtmlEscape(StringAt(report, "verdict")));
   KvRow(rows, "Task", HtmlEscape(StringAt(report, "task")));
@@ -105,10 +98,10 @@ std::string SummaryTable(const json& report) {
   KvRow(rows, "KS critical value", Metric(summary, "ks_critical"));
   KvRow(rows, "PSI critical value", Metric(summary, "psi_critical"));
   KvRow(rows, "PSI expected by chance", Metric(summary, "psi_noise"));
-  KvRow(rows, "Prediction drift", YesNo(Field(report, "predictions"), "drifted"));
+  KvRow(rows, "Prediction drift", YesNo(FieldAt(report, "predictions"), "drifted"));
   if (report.is_object() && report.contains("labels")) {
     KvRow(rows, "Label shift",
-          Field(report, "labels").is_null() ? "no labels in the data" : YesNo(Field(report, "labels"), "drifted"));
+          FieldAt(report, "labels").is_null() ? "no labels in the data" : YesNo(FieldAt(report, "labels"), "drifted"));
   }
   std::string th;
   if (t.is_object()) {
@@ -124,13 +117,14 @@ std::string SummaryTable(const json& report) {
   KvRow(rows, "Parameters SHA-256", Code(StringAt(model, "params_sha256")));
   KvRow(rows, "Data", Code(StringAt(data, "path")) +
                          (StringAt(data, "split").empty() ? "" : " split " + HtmlEscape(StringAt(data, "split"))));
-  KvRow(rows, "Timing", NumberAt(Field(report, "timing"), "seconds") ? Metric(Field(report, "timing"), "seconds") + " s" : "");
+  const json& timing = FieldAt(report, "timing");
+  KvRow(rows, "Timing", NumberAt(timing, "seconds") ? Metric(timing, "seconds") + " s" : "");
   KvRow(rows, "Created (UTC)", HtmlEscape(StringAt(report, "created_utc")));
   return "<table class=\"kv\"><tbody>" + rows + "</tbody></table>";
 }
 
 std::string FeatureTable(const json& report) {
-  const json& features = Field(report, "features");
+  const json& features = FieldAt(report, "features");
   if (!features.is_array() || features.empty()) return Note("No per-feature results.");
   std::vector<std::pair<double, size_t>> order;
   for (size_t i = 0; i < features.size(); ++i) order.emplace_back(NumberAt(features[i], "psi").value_or(0), i);
@@ -142,7 +136,8 @@ std::string FeatureTable(const json& report) {
   for (const auto& [psi, i] : order) {
     const json& f = features[i];
     const std::string level = StringAt(f, "level");
-    out += "<tr><td>" + HtmlEscape(StringAt(f, "name")) + (Field(f, "reference_constant") == true ? " <i>(constant)</i>" : "") +
+    const bool constant = FieldAt(f, "reference_constant") == true;
+    out += "<tr><td>" + HtmlEscape(StringAt(f, "name")) + (constant ? " <i>(constant)</i>" : "") +
            "</td><td class=\"n\">" + Metric(f, "psi") + "</td><td class=\"n\">" + Metric(f, "ks") + "</td><td class=\"" +
            HtmlEscape(level) + "\">" + HtmlEscape(level) + "</td><td class=\"n\">" + Percent(f, "below_range") + " / " +
            Percent(f, "above_range") + "</td><td class=\"n\">" + Metric(f, "reference_mean") + " &rarr; " +
@@ -161,14 +156,14 @@ std::string MomentsTable(const json& report) {
   std::string out = "<table><thead><tr><th></th><th class=\"n\">mean</th><th class=\"n\">std</th><th class=\"n\">min"
                     "</th><th class=\"n\">max</th><th class=\"n\">shift (ref std)</th><th class=\"n\">out of range</th>"
                     "<th>drift</th></tr></thead><tbody>";
-  const json& p = Field(report, "predictions");
-  const json& any = p.is_object() ? p : Field(report, "labels");
+  const json& p = FieldAt(report, "predictions");
+  const json& any = p.is_object() ? p : FieldAt(report, "labels");
   out += "<tr><td>reference targets (train)</td><td class=\"n\">" + Metric(any, "reference_mean") + "</td><td class=\"n\">" +
          Metric(any, "reference_std") + "</td><td class=\"n\">" + Metric(any, "reference_min") + "</td><td class=\"n\">" +
          Metric(any, "reference_max") + "</td><td></td><td></td><td></td></tr>";
   for (const auto& [key, name] : {std::pair<const char*, const char*>{"predictions", "predictions on new data"},
                                   {"labels", "new targets"}}) {
-    const json& s = Field(report, key);
+    const json& s = FieldAt(report, key);
     if (!s.is_object()) continue;
     out += "<tr><td>" + std::string(name) + "</td><td class=\"n\">" + Metric(s, "mean") + "</td><td class=\"n\">" +
            Metric(s, "std") + "</td><td class=\"n\">" + Metric(s, "min") + "</td><td class=\"n\">" + Metric(s, "max") +
@@ -191,7 +186,7 @@ void Flatten(const json& value, const std::string& path, std::vector<std::pair<s
 
 std::string LineageTable(const json& report) {
   std::vector<std::pair<std::string, std::string>> rows;
-  Flatten(Field(report, "lineage"), "", rows);
+  Flatten(FieldAt(report, "lineage"), "", rows);
   if (rows.empty() || (rows.size() == 1 && rows[0].second == "null")) return Note("No lineage recorded.");
   std::string out = "<table class=\"lineage\"><thead><tr><th>key</th><th>value</th></tr></thead><tbody>";
   for (size_t i = 0; i < std::min(rows.size(), kMaxLineageRows); ++i) {
@@ -218,7 +213,7 @@ std::string RenderDriftHtml(const json& report) {
   html += "</div></header>\n";
   html += "<span class=\"verdict " + std::string(drift ? "drift" : "no_drift") + "\">" +
           (drift ? "DRIFT" : verdict.empty() ? "NO VERDICT" : "NO DRIFT") + "</span>\n";
-  const json& warnings = Field(report, "warnings");
+  const json& warnings = FieldAt(report, "warnings");
   if (warnings.is_array()) {
     for (const json& w : warnings) {
       if (w.is_string()) html += "<div class=\"warn\">" + HtmlEscape(w.get<std::string>()) + "</div>\n";
@@ -231,7 +226,7 @@ std::string RenderDriftHtml(const json& report) {
                  "The features with the highest population stability index; dashed lines mark the moderate and "
                  "drift thresholds.",
                  PsiBarsFigure(report, kDriftPsiBars));
-  const json& histograms = Field(report, "histograms");
+  const json& histograms = FieldAt(report, "histograms");
   if (histograms.is_array()) {
     for (size_t i = 0; i < std::min(histograms.size(), kDriftHistogramFigures); ++i) {
       const json& h = histograms[i];

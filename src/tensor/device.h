@@ -24,6 +24,10 @@ struct CudaProbe {
 
 const CudaProbe& ProbeCuda();
 
+// The usage error for a CUDA request in a build without the CUDA backend
+// (defined by that build only).
+[[noreturn]] void ThrowBuiltWithoutCuda();
+
 // "13.0" from 13000; "none" for 0.
 std::string CudaVersionString(int version);
 

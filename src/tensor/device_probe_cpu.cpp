@@ -1,4 +1,5 @@
 // ProbeCuda() for builds without the CUDA backend (AIF_CUDA=OFF).
+#include "core/error.h"
 #include "tensor/device.h"
 
 namespace aif {
@@ -10,6 +11,10 @@ const CudaProbe& ProbeCuda() {
     return p;
   }();
   return probe;
+}
+
+void ThrowBuiltWithoutCuda() {
+  ThrowUsage("this aif was built without CUDA; use --device cpu or rebuild with -DAIF_CUDA=ON");
 }
 
 }  // namespace aif

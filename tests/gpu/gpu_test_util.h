@@ -30,6 +30,10 @@ class GpuTest : public ::testing::Test {
 // A copy on the GPU (undefined stays undefined), and back.
 inline Tensor OnGpu(const Tensor& t) { return t.defined() ? t.To(DeviceType::kCuda) : Tensor(); }
 inline Tensor OnCpu(const Tensor& t) { return t.To(DeviceType::kCpu); }
+// An uninitialised GPU tensor.
+inline Tensor EmptyOnGpu(const Shape& shape, DType dtype = DType::kF32) {
+  return Tensor::Empty(shape, dtype, DeviceType::kCuda);
+}
 
 // A CPU f32 tensor rounded to bf16 (the operands of mixed-precision GEMMs).
 inline Tensor ToBF16(const Tensor& f32) {

@@ -16,13 +16,13 @@
 namespace aif {
 namespace {
 
+using gpu_test::EmptyOnGpu;
 using gpu_test::GpuTest;
 using gpu_test::OnCpu;
 using gpu_test::OnGpu;
 using gpu_test::SameBytes;
 using kernel_test::RandomTensor;
 
-Tensor Cuda(const Shape& shape, DType dtype = DType::kF32) { return Tensor::Empty(shape, dtype, DeviceType::kCuda); }
 
 bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
@@ -54,7 +54,7 @@ TEST_F(GpuDeviceScalars, LossesAndCountGiveTheReturningOpsBits) {
     Tensor a = OnGpu(RandomTensor({s.rows, s.cols}, 1, -4.0f, 4.0f));
     Tensor b = OnGpu(RandomTensor({s.rows, s.cols}, 2, -4.0f, 4.0f));
 
-    Tensor want_da = Cuda({s.rows, s.cols}), got_da = Cuda({s.rows, s.cols});
+    Tensor want_da = EmptyOnGpu({s.rows, s.cols}), got_da = EmptyOnGpu({s.rows, s.cols});
     const double loss_a = ops::SoftmaxCrossEntropy(a, labels, valid, 0.25f, want_da);
     const double loss_b = ops::SoftmaxCrossEntropy(b, labels, valid, 0.25f, Tensor());
     Accumulator loss;
@@ -82,7 +82,7 @@ TEST_F(GpuDeviceScalars, LossesAndCountGiveTheReturningOpsBits) {
 }
 
 TEST_F(GpuDeviceScalars, EmptyBatchesStoreZeroOrLeaveTheSum) {
-  Tensor logits = Cuda({0, 4}), labels = Cuda({0}, DType::kI32);
+  Tensor logits = EmptyOnGpu({0, 4}), labels = EmptyOnGpu({0}, DType::kI32);
   Accumulator acc;
   ops::CountCorrectInto(logits, labels, Tensor(), acc.mid, true);
   EXPECT_EQ(acc.value(), 0.0);

@@ -15,12 +15,12 @@
 namespace aif {
 namespace {
 
+using gpu_test::EmptyOnGpu;
 using gpu_test::GpuTest;
 using gpu_test::OnGpu;
 using gpu_test::SameBytes;
 using kernel_test::RandomTensor;
 
-Tensor Cuda(const Shape& shape, DType dtype) { return Tensor::Empty(shape, dtype, DeviceType::kCuda); }
 
 // Global sample ids: spread out, large (past 2^32 after * cols), unordered.
 Tensor SampleIds(int64_t rows, uint64_t seed) {
@@ -42,11 +42,11 @@ TEST_F(GpuDropout, MasksOutputsAndGradientsAreTheCpuBits) {
       Tensor y = Tensor::Empty(x.shape()), mask = Tensor::Empty(x.shape(), DType::kU8), dx = Tensor::Empty(x.shape());
       ops::DropoutForward(x, p, 42, 7, ids, y, mask);
       ops::DropoutBackward(dy, mask, p, dx);
-      Tensor gx = OnGpu(x), gy = Cuda(x.shape(), DType::kF32), gmask = Cuda(x.shape(), DType::kU8);
+      Tensor gx = OnGpu(x), gy = EmptyOnGpu(x.shape(), DType::kF32), gmask = EmptyOnGpu(x.shape(), DType::kU8);
       ops::DropoutForward(gx, p, 42, 7, OnGpu(ids), gy, gmask);
       EXPECT_TRUE(SameBytes(gmask, mask));
       EXPECT_TRUE(SameBytes(gy, y));
-      Tensor gdx = Cuda(x.shape(), DType::kF32);
+      Tensor gdx = EmptyOnGpu(x.shape(), DType::kF32);
       ops::DropoutBackward(OnGpu(dy), gmask, p, gdx);
       EXPECT_TRUE(SameBytes(gdx, dx));
       // In place (y == x).
@@ -63,7 +63,7 @@ TEST_F(GpuDropout, SeedAndStreamReachTheDevice) {
       SCOPED_TRACE(testing::Message() << "seed " << seed << " stream " << stream);
       Tensor y = Tensor::Empty(x.shape()), mask = Tensor::Empty(x.shape(), DType::kU8);
       ops::DropoutForward(x, 0.5f, seed, stream, ids, y, mask);
-      Tensor gy = Cuda(x.shape(), DType::kF32), gmask = Cuda(x.shape(), DType::kU8);
+      Tensor gy = EmptyOnGpu(x.shape(), DType::kF32), gmask = EmptyOnGpu(x.shape(), DType::kU8);
       ops::DropoutForward(OnGpu(x), 0.5f, seed, stream, OnGpu(ids), gy, gmask);
       EXPECT_TRUE(SameBytes(gmask, mask));
     }
@@ -76,7 +76,7 @@ TEST_F(GpuDropout, NegativeSampleIdPoisonsItsRowWithNaN) {
   Tensor ids = Tensor::Empty({3}, DType::kI64);
   ids.data<int64_t>()[0] = 4, ids.data<int64_t>()[1] = -2, ids.data<int64_t>()[2] = 5;
   Tensor x = RandomTensor({3, 4}, 6);
-  Tensor gy = Cuda({3, 4}, DType::kF32), gmask = Cuda({3, 4}, DType::kU8);
+  Tensor gy = EmptyOnGpu({3, 4}, DType::kF32), gmask = EmptyOnGpu({3, 4}, DType::kU8);
   ops::DropoutForward(OnGpu(x), 0.5f, 1, 0, OnGpu(ids), gy, gmask);
   Tensor y = gy.To(DeviceType::kCpu), mask = gmask.To(DeviceType::kCpu);
   for (int64_t j = 0; j < 4; ++j) {
@@ -117,7 +117,7 @@ TEST_F(GpuCast, F32ToBF16IsTheCpuRoundingForRandomAndSpecialValues) {
     Tensor part = src.View(0, {n});
     Tensor dst = Tensor::Empty({n}, DType::kBF16);
     ops::CastF32ToBF16(part, dst);
-    Tensor gdst = Cuda({n}, DType::kBF16);
+    Tensor gdst = EmptyOnGpu({n}, DType::kBF16);
     ops::CastF32ToBF16(OnGpu(part), gdst);
     EXPECT_TRUE(SameBytes(gdst, dst));
   }
@@ -128,7 +128,7 @@ TEST_F(GpuCast, BF16ToF32IsExactForEveryValue) {
   for (int64_t i = 0; i < 65536; ++i) src.data<uint16_t>()[i] = static_cast<uint16_t>(i);
   Tensor dst = Tensor::Empty({65536});
   ops::CastBF16ToF32(src, dst);
-  Tensor gdst = Cuda({65536}, DType::kF32);
+  Tensor gdst = EmptyOnGpu({65536}, DType::kF32);
   ops::CastBF16ToF32(OnGpu(src), gdst);
   EXPECT_TRUE(SameBytes(gdst, dst));
 }

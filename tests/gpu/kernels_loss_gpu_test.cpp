@@ -16,6 +16,7 @@
 namespace aif {
 namespace {
 
+using gpu_test::EmptyOnGpu;
 using gpu_test::CloseTo;
 using gpu_test::CloseToCpu;
 using gpu_test::GpuTest;
@@ -23,7 +24,6 @@ using gpu_test::OnGpu;
 using gpu_test::SameBytes;
 using kernel_test::RandomTensor;
 
-Tensor Cuda(const Shape& shape, DType dtype = DType::kF32) { return Tensor::Empty(shape, dtype, DeviceType::kCuda); }
 
 const gpu_test::RowsCols kShapes[] = {{1, 1},   {1, 10},   {3, 17},   {17, 3},     {1000, 10},
                                       {1023, 1000}, {5, 5000}, {64, 33}, {20000, 10}, {9000, 2}};
@@ -32,11 +32,11 @@ double Eps(int64_t classes) { return 1e-5 + 1e-7 * static_cast<double>(classes);
 
 // Labels in range; about a quarter of the rows padding (when masked), whose
 // labels are garbage the ops must ignore.
-struct Batch {
+struct LossBatch {
   Tensor logits, labels, valid;
 };
-Batch MakeBatch(int64_t rows, int64_t classes, bool masked, uint64_t seed) {
-  Batch b;
+LossBatch MakeBatch(int64_t rows, int64_t classes, bool masked, uint64_t seed) {
+  LossBatch b;
   b.logits = RandomTensor({rows, classes}, seed, -10.0f, 10.0f);
   if (rows > 1) {  // one row far from zero: the max must be subtracted before exp
     for (int64_t j = 0; j < classes; ++j) b.logits.data<float>()[classes + j] += 1000.0f;
@@ -57,12 +57,12 @@ TEST_F(GpuLoss, SoftmaxCrossEntropyMatchesCpu) {
   for (const gpu_test::RowsCols& s : kShapes) {
     for (bool masked : {false, true}) {
       SCOPED_TRACE(testing::Message() << "[" << s.rows << ", " << s.cols << "] masked " << masked);
-      const Batch b = MakeBatch(s.rows, s.cols, masked, 10);
+      const LossBatch b = MakeBatch(s.rows, s.cols, masked, 10);
       const float scale = 1.0f / static_cast<float>(s.rows);
       Tensor dlogits = Tensor::Empty(b.logits.shape());
       const double loss = ops::SoftmaxCrossEntropy(b.logits, b.labels, b.valid, scale, dlogits);
       Tensor glogits = OnGpu(b.logits), glabels = OnGpu(b.labels), gvalid = OnGpu(b.valid);
-      Tensor gdlogits = Cuda(b.logits.shape());
+      Tensor gdlogits = EmptyOnGpu(b.logits.shape());
       const double gloss = ops::SoftmaxCrossEntropy(glogits, glabels, gvalid, scale, gdlogits);
       const double tol = 1e-6 * static_cast<double>(s.rows);
       EXPECT_TRUE(CloseTo(gloss, loss, tol, Eps(s.cols)));
@@ -77,17 +77,17 @@ TEST_F(GpuLoss, SoftmaxCrossEntropyMatchesCpu) {
 }
 
 TEST_F(GpuLoss, SoftmaxCrossEntropyIsDeterministic) {
-  const Batch b = MakeBatch(20000, 10, true, 20);
+  const LossBatch b = MakeBatch(20000, 10, true, 20);
   Tensor logits = OnGpu(b.logits), labels = OnGpu(b.labels), valid = OnGpu(b.valid);
   const double first = ops::SoftmaxCrossEntropy(logits, labels, valid, 1.0f, Tensor());
   EXPECT_EQ(first, ops::SoftmaxCrossEntropy(logits, labels, valid, 1.0f, Tensor()));
 }
 
 TEST_F(GpuLoss, SoftmaxCrossEntropyRejectsALabelOutOfRangeInAValidRow) {
-  Batch b = MakeBatch(5, 4, false, 30);
+  LossBatch b = MakeBatch(5, 4, false, 30);
   b.labels.data<int32_t>()[3] = 4;
   b.labels.data<int32_t>()[4] = -1;
-  Tensor logits = OnGpu(b.logits), labels = OnGpu(b.labels), dlogits = Cuda({5, 4});
+  Tensor logits = OnGpu(b.logits), labels = OnGpu(b.labels), dlogits = EmptyOnGpu({5, 4});
   EXPECT_TRUE(kernel_test::ThrowsError([&] { ops::SoftmaxCrossEntropy(logits, labels, Tensor(), 1.0f, dlogits); },
                                        ErrorKind::kInternal,
                                        {"op SoftmaxCrossEntropy", "label 4 of row 3 outside [0, 4)"}));
@@ -103,7 +103,7 @@ TEST_F(GpuLoss, MeanSquaredErrorMatchesCpu) {
       SCOPED_TRACE(testing::Message() << "rows " << rows << " masked " << masked);
       Tensor pred = RandomTensor({rows, 1}, 40), target = RandomTensor({rows}, 41);
       Tensor valid = masked ? kernel_test::RandomMask(rows, 42) : Tensor();
-      Tensor dpred = Tensor::Empty(pred.shape()), gdpred = Cuda(pred.shape());
+      Tensor dpred = Tensor::Empty(pred.shape()), gdpred = EmptyOnGpu(pred.shape());
       const double loss = ops::MeanSquaredError(pred, target, valid, 0.5f, dpred);
       const double gloss = ops::MeanSquaredError(OnGpu(pred), OnGpu(target), OnGpu(valid), 0.5f, gdpred);
       EXPECT_TRUE(CloseTo(gloss, loss, 0.0, 1e-12));  // the same doubles, summed in another order
@@ -139,7 +139,7 @@ TEST_F(GpuLoss, ArgmaxAndCountsAreExactWithTiesAndNaN) {
       Tensor labels = gpu_test::RandomI32(s.rows, 52, -1, static_cast<int32_t>(s.cols) + 1);
       Tensor valid = kernel_test::RandomMask(s.rows, 53, 0.8f);
       Tensor glogits = OnGpu(logits), glabels = OnGpu(labels), gvalid = OnGpu(valid);
-      Tensor argmax = Tensor::Empty({s.rows}, DType::kI32), gargmax = Cuda({s.rows}, DType::kI32);
+      Tensor argmax = Tensor::Empty({s.rows}, DType::kI32), gargmax = EmptyOnGpu({s.rows}, DType::kI32);
       ops::Argmax(logits, argmax);
       ops::Argmax(glogits, gargmax);
       EXPECT_TRUE(SameBytes(gargmax, argmax));
@@ -157,8 +157,8 @@ TEST_F(GpuLoss, ArgmaxAndCountsAreExactWithTiesAndNaN) {
 TEST_F(GpuLoss, SoftmaxMatchesCpu) {
   for (const gpu_test::RowsCols& s : kShapes) {
     SCOPED_TRACE(testing::Message() << "[" << s.rows << ", " << s.cols << "]");
-    const Batch b = MakeBatch(s.rows, s.cols, false, 60);
-    Tensor probs = Tensor::Empty(b.logits.shape()), gprobs = Cuda(b.logits.shape());
+    const LossBatch b = MakeBatch(s.rows, s.cols, false, 60);
+    Tensor probs = Tensor::Empty(b.logits.shape()), gprobs = EmptyOnGpu(b.logits.shape());
     ops::Softmax(b.logits, probs);
     Tensor glogits = OnGpu(b.logits);
     ops::Softmax(glogits, gprobs);
@@ -169,9 +169,10 @@ TEST_F(GpuLoss, SoftmaxMatchesCpu) {
 }
 
 TEST_F(GpuLoss, EmptyBatchesGiveZero) {
-  Tensor logits = Cuda({0, 10}), labels = Cuda({0}, DType::kI32), pred = Cuda({0}), target = Cuda({0});
-  EXPECT_EQ(ops::SoftmaxCrossEntropy(logits, labels, Tensor(), 1.0f, Cuda({0, 10})), 0.0);
-  EXPECT_EQ(ops::MeanSquaredError(pred, target, Tensor(), 1.0f, Cuda({0})), 0.0);
+  Tensor logits = EmptyOnGpu({0, 10}), labels = EmptyOnGpu({0}, DType::kI32);
+  Tensor pred = EmptyOnGpu({0}), target = EmptyOnGpu({0});
+  EXPECT_EQ(ops::SoftmaxCrossEntropy(logits, labels, Tensor(), 1.0f, EmptyOnGpu({0, 10})), 0.0);
+  EXPECT_EQ(ops::MeanSquaredError(pred, target, Tensor(), 1.0f, EmptyOnGpu({0})), 0.0);
   EXPECT_EQ(ops::CountCorrect(logits, labels, Tensor()), 0);
   EXPECT_EQ(ops::CountTopK(logits, labels, Tensor(), 3), 0);
 }

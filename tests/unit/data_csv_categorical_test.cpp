@@ -156,7 +156,9 @@ TEST_F(CsvCategoricalFixture, ModelInputsReadBackWithUnseenValuesAsZeros) {
   // Other column order, an extra column, a value never trained on.
   const std::string path = Write("new.csv", "id;grade;code;color\na;1;20;blue\nb;2;0;purple\nc;3;11;green\n");
   CsvTextColumn ids{"id", "--id-column", {}};
-  CsvColumns read = ReadCsvColumns(path, columns, {&ids});
+  CsvColumnsOptions options;
+  options.text = &ids;
+  CsvColumns read = ReadCsvColumns(path, columns, options);
   ASSERT_EQ(read.rows, 3);
   EXPECT_EQ(read.values, (std::vector<float>{1, 0, 0, 20, 1, 0, 0, 0, 0, 2, 0, 1, 0, 11, 3}));
   EXPECT_EQ(ids.values, (std::vector<std::string>{"a", "b", "c"}));

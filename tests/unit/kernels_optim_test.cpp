@@ -17,6 +17,7 @@ namespace {
 
 using kernel_test::AllClose;
 using kernel_test::RandomTensor;
+using kernel_test::SameBits;
 using kernel_test::ToDoubles;
 
 // torch/optim/sgd.py, _single_tensor_sgd, dampening 0.
@@ -136,10 +137,6 @@ TEST(KernelsOptim, AdamWFirstStepIsSignDescentAfterDecay) {
 // Decayed ranges with odd edges, inside and across 32-element mask words.
 const std::vector<std::pair<int64_t, int64_t>> kDecayed = {{0, 300}, {333, 367}, {701, 1}, {736, 64}, {960, 77}};
 constexpr int64_t kMaskedSize = 1037;
-
-bool SameBits(const Tensor& a, const Tensor& b) {
-  return a.numel() == b.numel() && std::memcmp(a.raw(), b.raw(), a.numel() * sizeof(float)) == 0;
-}
 
 // The runs between kDecayed's ranges, with whether they decay.
 std::vector<std::tuple<int64_t, int64_t, bool>> DecayRuns() {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ inline Tensor FilledTensor(const Shape& shape, float value) {
 inline std::vector<double> ToDoubles(const Tensor& t) {
   const float* data = t.data<float>();
   return std::vector<double>(data, data + t.numel());
+}
+
+// Same element count and identical bytes.
+inline bool SameBits(const Tensor& a, const Tensor& b) {
+  return a.numel() == b.numel() && a.dtype() == b.dtype() &&
+         std::memcmp(a.raw(), b.raw(), a.numel() * DTypeSize(a.dtype())) == 0;
 }
 
 // got[i] within tol + |want[i]| * eps of want[i] for every i.

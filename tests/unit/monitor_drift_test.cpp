@@ -268,10 +268,10 @@ TEST(DriftReduce, LocalIsTheIdentity) {
 }
 
 // A whole run: model metadata with a reference, a model, new data with labels.
-struct Fixture {
+struct DriftFixture {
   ModelMetadata meta;
   std::unique_ptr<Model> model;
-  Fixture() {
+  DriftFixture() {
     const std::vector<float> rows = Rows(4000, 3);
     std::vector<int32_t> labels(4000);
     for (int i = 0; i < 4000; ++i) labels[i] = rows[i * 3] > 5 ? 1 : 0;
@@ -301,7 +301,7 @@ struct Fixture {
 };
 
 TEST(DriftCollector, UnchangedDataHasNoDriftAndShiftedDataHas) {
-  Fixture fx;
+  DriftFixture fx;
   const DriftResult same = fx.Run(0, true);
   EXPECT_FALSE(same.drift);
   EXPECT_EQ(same.rows, 3000);
@@ -330,7 +330,7 @@ TEST(DriftCollector, UnchangedDataHasNoDriftAndShiftedDataHas) {
 }
 
 TEST(DriftHtml, SelfContainedEscapedWithCharts) {
-  Fixture fx;
+  DriftFixture fx;
   nlohmann::json j = DriftResultToJson(fx.Run(3, true));
   j["model"] = {{"path", "https://example.org/m.h5"}, {"spec", "mlp 3-2"}};
   const std::string html = RenderDriftHtml(j);

@@ -34,24 +34,20 @@ Tensor Forward(Model& m, const Tensor& x, DType gemm_dtype) {
   return copy;
 }
 
-bool SameBits(const Tensor& a, const Tensor& b) {
-  return a.numel() == b.numel() && std::memcmp(a.raw(), b.raw(), a.numel() * DTypeSize(a.dtype())) == 0;
-}
-
 TEST(MixedPrecision, LinearOutputIsTheF32OutputOfRoundedOperands) {
   auto m = Model::Build("linear(9) relu linear(5)", {13}, 5);
   m->Initialize(7);
   Tensor x = kernel_test::RandomTensor({6, 13}, 3);
   const Tensor bf16 = Forward(*m, x, DType::kBF16);
   const Tensor f32 = Forward(*m, x, DType::kF32);
-  EXPECT_FALSE(SameBits(bf16, f32)) << "bf16 must round the operands";
+  EXPECT_FALSE(kernel_test::SameBits(bf16, f32)) << "bf16 must round the operands";
   // With inputs and weights already bf16 values, only the hidden layer's
   // output still rounds: one layer alone matches f32 bit for bit.
   auto single = Model::Build("linear(5)", {13}, 5);
   single->Initialize(7);
   RoundToBF16(single->params());
   RoundToBF16(x);
-  EXPECT_TRUE(SameBits(Forward(*single, x, DType::kBF16), Forward(*single, x, DType::kF32)));
+  EXPECT_TRUE(kernel_test::SameBits(Forward(*single, x, DType::kBF16), Forward(*single, x, DType::kF32)));
 }
 
 // Gradients of summed cross-entropy for labels i % outputs.
@@ -77,7 +73,7 @@ TEST(MixedPrecision, GradientsStayWithinBF16RoundingOfF32AndParametersStayF32) {
   const Tensor g32 = Gradients(*m, x, DType::kF32);
   const Tensor g16 = Gradients(*m, x, DType::kBF16);
   ASSERT_EQ(g16.dtype(), DType::kF32);
-  EXPECT_FALSE(SameBits(g16, g32));
+  EXPECT_FALSE(kernel_test::SameBits(g16, g32));
   double max_g = 0;
   for (int64_t i = 0; i < g32.numel(); ++i) max_g = std::max(max_g, std::fabs(double(g32.data<float>()[i])));
   // Three GEMMs in a chain, each operand rounded by 2^-9 relative: a few

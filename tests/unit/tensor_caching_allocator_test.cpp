@@ -61,7 +61,7 @@ class FakeRawMemory final : public RawDeviceMemory {
   std::map<void*, size_t> sizes_;
 };
 
-struct Fixture {
+struct AllocatorFixture {
   std::shared_ptr<FakeLog> log = std::make_shared<FakeLog>();
   std::unique_ptr<CachingAllocator> alloc = std::make_unique<CachingAllocator>(std::make_unique<FakeRawMemory>(log));
 };
@@ -78,7 +78,7 @@ TEST(CachingAllocator, RoundsSmallSizesTo512BytesAndLargeTo2MiB) {
 }
 
 TEST(CachingAllocator, ReusesAFreedBlockWithoutARawAllocation) {
-  Fixture f;
+  AllocatorFixture f;
   void* a = f.alloc->Allocate(1000);
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(f.log->allocate_calls, 1);
@@ -97,7 +97,7 @@ TEST(CachingAllocator, ReusesAFreedBlockWithoutARawAllocation) {
 }
 
 TEST(CachingAllocator, StepLoopReachesTheRawAllocatorOnlyInTheFirstStep) {
-  Fixture f;
+  AllocatorFixture f;
   const std::vector<size_t> step_sizes = {4 * 256 * 784, 4 * 256, 4 * 256 * 10, 4 * 784 * 256, 4, 4 * 1000 * 1000};
   for (int step = 0; step < 10; ++step) {
     std::vector<void*> held;
@@ -109,7 +109,7 @@ TEST(CachingAllocator, StepLoopReachesTheRawAllocatorOnlyInTheFirstStep) {
 }
 
 TEST(CachingAllocator, TakesTheSmallestCachedBlockThatFits) {
-  Fixture f;
+  AllocatorFixture f;
   void* b4 = f.alloc->Allocate(4 * kMiB);
   void* b8 = f.alloc->Allocate(8 * kMiB);
   void* b6 = f.alloc->Allocate(6 * kMiB);
@@ -121,7 +121,7 @@ TEST(CachingAllocator, TakesTheSmallestCachedBlockThatFits) {
 }
 
 TEST(CachingAllocator, NeverHandsOutABlockOverTwiceTheRequest) {
-  Fixture f;
+  AllocatorFixture f;
   void* big = f.alloc->Allocate(8 * kMiB);
   f.alloc->Free(big);
   void* small = f.alloc->Allocate(2 * kMiB);  // 8 MiB > 2 x 2 MiB: a new block
@@ -135,7 +135,7 @@ TEST(CachingAllocator, NeverHandsOutABlockOverTwiceTheRequest) {
 }
 
 TEST(CachingAllocator, StatsTrackInUseCachedAndPeak) {
-  Fixture f;
+  AllocatorFixture f;
   void* a = f.alloc->Allocate(3 * kMiB);  // 4 MiB
   void* b = f.alloc->Allocate(700);       // 1 KiB
   DeviceMemoryStats s = f.alloc->stats();
@@ -154,7 +154,7 @@ TEST(CachingAllocator, StatsTrackInUseCachedAndPeak) {
 }
 
 TEST(CachingAllocator, EmptyCacheReleasesOnlyCachedBlocks) {
-  Fixture f;
+  AllocatorFixture f;
   void* held = f.alloc->Allocate(2 * kMiB);
   void* freed1 = f.alloc->Allocate(4 * kMiB);
   void* freed2 = f.alloc->Allocate(600);
@@ -173,7 +173,7 @@ TEST(CachingAllocator, EmptyCacheReleasesOnlyCachedBlocks) {
 }
 
 TEST(CachingAllocator, OutOfMemoryReleasesTheCacheAndRetriesOnce) {
-  Fixture f;
+  AllocatorFixture f;
   f.log->capacity = 10 * kMiB;
   std::vector<void*> blocks;
   for (int i = 0; i < 4; ++i) blocks.push_back(f.alloc->Allocate(2 * kMiB));
@@ -188,7 +188,7 @@ TEST(CachingAllocator, OutOfMemoryReleasesTheCacheAndRetriesOnce) {
 }
 
 TEST(CachingAllocator, OutOfMemoryAfterTheRetryIsAUsageErrorWithTheStats) {
-  Fixture f;
+  AllocatorFixture f;
   f.log->capacity = 10 * kMiB;
   void* held = f.alloc->Allocate(6 * kMiB);
   f.alloc->Free(f.alloc->Allocate(2 * kMiB));  // 2 MiB cached
@@ -215,7 +215,7 @@ TEST(CachingAllocator, OutOfMemoryAfterTheRetryIsAUsageErrorWithTheStats) {
 }
 
 TEST(CachingAllocator, OutOfMemoryWithAnEmptyCacheDoesNotRetry) {
-  Fixture f;
+  AllocatorFixture f;
   f.log->capacity = 4 * kMiB;
   EXPECT_THROW(f.alloc->Allocate(6 * kMiB), Error);
   EXPECT_EQ(f.log->allocate_calls, 1);
@@ -223,7 +223,7 @@ TEST(CachingAllocator, OutOfMemoryWithAnEmptyCacheDoesNotRetry) {
 }
 
 TEST(CachingAllocator, RefusesPointersItDidNotHandOut) {
-  Fixture f;
+  AllocatorFixture f;
   EXPECT_TRUE(f.alloc->Free(nullptr));
   EXPECT_EQ(f.alloc->Allocate(0), nullptr);
   EXPECT_EQ(f.log->allocate_calls, 0);
@@ -236,7 +236,7 @@ TEST(CachingAllocator, RefusesPointersItDidNotHandOut) {
 }
 
 TEST(CachingAllocator, ThreadsNeverShareALiveBlock) {
-  Fixture f;
+  AllocatorFixture f;
   std::mutex mu;
   std::set<void*> live;
   bool clash = false;
