@@ -110,7 +110,11 @@ nlohmann::json ClassificationMetrics::ToJson() const {
   j["top_k"] = topk;
   j["class_names"] = names_;
   nlohmann::json per_class = nlohmann::json::array();
-  double macro_f1 = 0, weighted_f1 = 0;
+  // Macro F1 averages over the classes that occur in the truth or the
+  // predictions (scikit-learn's convention): a class absent from both, as in
+  // a small or filtered evaluation set, says nothing about the model.
+  double f1_sum = 0, weighted_f1 = 0;
+  int64_t classes_seen = 0;
   for (int64_t c = 0; c < C_; ++c) {
     int64_t tp = confusion_[c * C_ + c], support = 0, predicted = 0;
     for (int64_t k = 0; k < C_; ++k) {
@@ -120,13 +124,16 @@ nlohmann::json ClassificationMetrics::ToJson() const {
     const double precision = Ratio(static_cast<double>(tp), static_cast<double>(predicted));
     const double recall = Ratio(static_cast<double>(tp), static_cast<double>(support));
     const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
-    macro_f1 += f1 / static_cast<double>(C_);
+    if (support > 0 || predicted > 0) {
+      f1_sum += f1;
+      ++classes_seen;
+    }
     weighted_f1 += f1 * Ratio(static_cast<double>(support), static_cast<double>(samples_));
     per_class.push_back(
         {{"name", names_[c]}, {"precision", precision}, {"recall", recall}, {"f1", f1}, {"support", support}});
   }
   j["per_class"] = per_class;
-  j["macro_f1"] = macro_f1;
+  j["macro_f1"] = Ratio(f1_sum, static_cast<double>(classes_seen));
   j["weighted_f1"] = weighted_f1;
   nlohmann::json matrix = nlohmann::json::array();
   for (int64_t r = 0; r < C_; ++r) {

@@ -52,6 +52,20 @@ TEST(EvalMetrics, ClassificationByHand) {
   EXPECT_DOUBLE_EQ(j["top_k"]["3"].get<double>(), 1.0);
 }
 
+TEST(EvalMetrics, MacroF1AveragesOverTheClassesThatOccur) {
+  // Class "d" is neither a label nor a prediction: it does not count (as in
+  // scikit-learn); class "c" is predicted once but never true: it counts, as 0.
+  std::vector<int> pred = {0, 0, 1, 2}, truth = {0, 0, 1, 1};
+  ClassificationMetrics m({"a", "b", "c", "d"});
+  m.Add(Logits(pred, 4), Labels(truth), Tensor());
+  auto local = MakeLocalCommunicator();
+  m.Reduce(*local);
+  nlohmann::json j = m.ToJson();
+  const double f1_b = 2 * 1.0 * 0.5 / 1.5;
+  EXPECT_NEAR(j["macro_f1"].get<double>(), (1.0 + f1_b + 0.0) / 3, 1e-12);
+  EXPECT_NEAR(j["per_class"][3]["f1"].get<double>(), 0.0, 1e-12);
+}
+
 TEST(EvalMetrics, RegressionByHand) {
   Tensor pred = Tensor::FromVector({4, 1}, {1, 2, 3, 8});
   Tensor target = Tensor::FromVector({4}, {1, 3, 5, 4});
