@@ -21,6 +21,7 @@
 #include "jobs/job_device.h"
 #include "nn/model_file.h"
 #include "train/batch_tensors.h"
+#include "train/train_state.h"
 
 namespace aif {
 namespace {
@@ -46,6 +47,7 @@ LoadedModel LoadForEvaluation(const std::string& path, const DatasetFile& datase
   for (const auto& [name, t] : ck.tensors) {
     if (name == "params") out.model->params().CopyFrom(t.Reshaped(out.model->params().shape()));
   }
+  out.model->set_output_transform(OutputTransformFromCheckpoint(ck));
   out.params_sha256 = ParamsSha256(*out.model);
   out.meta.schema = schema;
   out.meta.normalization = ck.meta["config"].value("normalization", "auto");

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/strings.h"
+#include "kernels/ops.h"
 #include "nn/layers.h"
 #include "nn/model_spec.h"
 
@@ -145,7 +146,21 @@ std::string Model::Summary() const {
 std::unique_ptr<Model> Model::CopyTo(DeviceType device) const {
   std::unique_ptr<Model> m = Build(spec_, input_shape_, outputs_, device);
   m->params_.CopyFrom(params_);
+  m->set_output_transform(output_transform_);
   return m;
+}
+
+void Model::set_output_transform(const OutputTransform& transform) {
+  if (!(std::isfinite(transform.scale) && transform.scale > 0) || !std::isfinite(transform.offset)) {
+    ThrowUsage("model output transform: scale %g must be finite and positive, offset %g finite",
+               static_cast<double>(transform.scale), static_cast<double>(transform.offset));
+  }
+  output_transform_ = transform;
+  output_offset_ = Tensor();
+  if (transform.identity()) return;
+  Tensor offset = Tensor::Empty({outputs_});
+  for (int64_t i = 0; i < outputs_; ++i) offset.data<float>()[i] = transform.offset;
+  output_offset_ = offset.To(device_);
 }
 
 Tensor Model::ForwardToHost(const Tensor& x, const PassContext& ctx) {
@@ -160,11 +175,24 @@ Tensor Model::Forward(const Tensor& x, const PassContext& ctx) {
   AIF_CHECK(h.shape() == want, Format("model input %s, expected %s", ShapeString(x.shape()).c_str(),
                                       ShapeString(want).c_str()));
   for (auto& layer : layers_) h = layer->Forward(h, ctx);
-  return h;
+  if (output_transform_.identity()) return h;
+  if (!output_.defined() || output_.shape() != h.shape()) output_ = Tensor::Empty(h.shape(), h.dtype(), device_);
+  output_.CopyFrom(h);
+  ops::Scale(output_, output_transform_.scale);
+  ops::BiasActivationForward(output_, output_offset_, ops::Activation::kNone, output_, Tensor());
+  return output_;
 }
 
 void Model::Backward(const Tensor& doutput, const PassContext& ctx, const GradientsReady& ready) {
   Tensor d = doutput;
+  if (!output_transform_.identity()) {  // d/dz of y = z * scale + offset
+    if (!doutput_scaled_.defined() || doutput_scaled_.shape() != d.shape()) {
+      doutput_scaled_ = Tensor::Empty(d.shape(), d.dtype(), device_);
+    }
+    doutput_scaled_.CopyFrom(d);
+    ops::Scale(doutput_scaled_, output_transform_.scale);
+    d = doutput_scaled_;
+  }
   // The first layer with parameters needs no input gradient, nor do those below it.
   size_t first_param_layer = 0;
   while (first_param_layer < ranges_.size() && ranges_[first_param_layer].second == 0) ++first_param_layer;

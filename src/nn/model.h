@@ -25,6 +25,17 @@ struct ParamInfo {
   int64_t numel() const { return NumElements(shape); }
 };
 
+// For regression the network learns standardised targets z = (y - offset) /
+// scale, and Forward returns z * scale + offset, in the targets' own units.
+// Training the standardised target keeps one learning rate good for targets
+// of any magnitude (prices, counts); the loss's gradient is divided by
+// scale^2 to match. Identity by default (classification, older models).
+struct OutputTransform {
+  float scale = 1.0f;
+  float offset = 0.0f;
+  bool identity() const { return scale == 1.0f && offset == 0.0f; }
+};
+
 class Model {
  public:
   // Throws kUsage when the spec is malformed or does not fit the input shape
@@ -49,6 +60,10 @@ class Model {
   int64_t BackwardFlopsPerSample() const { return backward_flops_; }
 
   void Initialize(uint64_t seed);
+  // Throws kUsage for a scale that is not finite and positive or an offset
+  // that is not finite.
+  void set_output_transform(const OutputTransform& transform);
+  const OutputTransform& output_transform() const { return output_transform_; }
 
   // x: [N, input_shape...] normalised features. Returns [N, outputs].
   Tensor Forward(const Tensor& x, const PassContext& ctx);
@@ -73,6 +88,9 @@ class Model {
   std::vector<ParamInfo> infos_;
   std::vector<ParamSpec> specs_;
   Tensor params_, grads_;
+  OutputTransform output_transform_;
+  Tensor output_offset_;            // [outputs] = offset, on device_ (non-identity transform only)
+  Tensor output_, doutput_scaled_;  // the transformed output and the gradient behind it
   int64_t forward_flops_ = 0, backward_flops_ = 0;
 };
 

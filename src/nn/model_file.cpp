@@ -25,12 +25,20 @@ void HashVector(Sha256* h, const std::vector<T>& v) {
 
 // SHA-256 over everything inference reads: the parameter checksum, the spec,
 // the schema, the normalisation constants, the reference statistics and the
-// dataset fingerprint (not the lineage, which is informational).
-std::string ContentSha256(const std::string& params_sha, const std::string& spec, const ModelMetadata& m) {
+// dataset fingerprint (not the lineage, which is informational), and the
+// output transform where it is not the identity (files from before it hash
+// as they did).
+std::string ContentSha256(const std::string& params_sha, const std::string& spec, const ModelMetadata& m,
+                          const OutputTransform& output) {
   Sha256 h;
   for (const std::string& text : {params_sha, spec, m.schema.ToJson().dump(), m.normalization, m.dataset_fingerprint}) {
     h.Update(text);
     h.Update("\n", 1);
+  }
+  if (!output.identity()) {
+    h.Update("output_transform\n");
+    h.Update(&output.scale, sizeof(output.scale));
+    h.Update(&output.offset, sizeof(output.offset));
   }
   HashVector(&h, m.norm_offset);
   HashVector(&h, m.norm_scale);
@@ -61,7 +69,11 @@ std::string WriteModelFile(const std::string& path, const Model& model, const Mo
     H5WriteAttr(root, "spec", model.spec());
     H5WriteAttr(root, "num_params", model.num_params());
     H5WriteAttr(root, "params_sha256", sha);
-    H5WriteAttr(root, "content_sha256", ContentSha256(sha, model.spec(), meta));
+    H5WriteAttr(root, "content_sha256", ContentSha256(sha, model.spec(), meta, model.output_transform()));
+    if (!model.output_transform().identity()) {
+      H5WriteAttr(root, "output_scale", static_cast<double>(model.output_transform().scale));
+      H5WriteAttr(root, "output_offset", static_cast<double>(model.output_transform().offset));
+    }
     H5WriteAttr(root, "dataset_fingerprint", meta.dataset_fingerprint);
     H5Id schema = H5CreateGroup(root, "schema");
     WriteSchemaGroup(schema.get(), meta.schema);
@@ -119,6 +131,9 @@ LoadedModel ReadModelFile(const std::string& path, DeviceType device) {
     const std::string spec = H5ReadStringAttr(root, "spec");
     const int64_t outputs = m.schema.task == Task::kClassification ? m.schema.num_classes() : 1;
     out.model = Model::Build(spec, m.schema.sample_shape, outputs, device);
+    OutputTransform output;  // identity in files without it
+    if (H5HasAttr(root, "output_scale")) output.scale = static_cast<float>(H5ReadDoubleAttr(root, "output_scale"));
+    if (H5HasAttr(root, "output_offset")) output.offset = static_cast<float>(H5ReadDoubleAttr(root, "output_offset"));
     Tensor host = Tensor::Zeros({out.model->num_params()});
     H5Id params = H5OpenGroup(root, "params");
     for (const ParamInfo& p : out.model->param_infos()) {
@@ -134,11 +149,12 @@ LoadedModel ReadModelFile(const std::string& path, DeviceType device) {
     }
     // Files written before content_sha256 existed carry only params_sha256.
     if (H5HasAttr(root, "content_sha256") &&
-        H5ReadStringAttr(root, "content_sha256") != ContentSha256(stored, spec, m)) {
-      ThrowData("metadata (normalisation constants, schema or reference statistics) does not match its checksum: "
-                "the file is damaged or was modified");
+        H5ReadStringAttr(root, "content_sha256") != ContentSha256(stored, spec, m, output)) {
+      ThrowData("metadata (normalisation constants, output transform, schema or reference statistics) does not "
+                "match its checksum: the file is damaged or was modified");
     }
     out.model->params().CopyFrom(host);
+    out.model->set_output_transform(output);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kData || e.kind() == ErrorKind::kUsage) {
       throw Error(ErrorKind::kData, "model '" + path + "' " + e.what());
@@ -163,6 +179,9 @@ nlohmann::json DescribeModelFile(const std::string& path) {
   if (loaded.meta.schema.feature_names.size() > 16) schema.erase("feature_names");
   j["schema"] = schema;
   j["normalization"] = loaded.meta.normalization;
+  if (!model.output_transform().identity()) {
+    j["output_transform"] = {{"scale", model.output_transform().scale}, {"offset", model.output_transform().offset}};
+  }
   nlohmann::json params = nlohmann::json::array();
   for (const ParamInfo& p : model.param_infos()) params.push_back({{"name", p.name}, {"shape", p.shape}});
   j["params"] = params;

@@ -36,6 +36,7 @@ Checkpoint MakeCheckpoint(const TrainConfig& config, const Model& model, Optimiz
   for (const auto& [name, t] : optimizer.State()) c.tensors.emplace_back("optimizer." + name, t);
   nlohmann::json& m = c.meta;
   m["model_spec"] = config.model_spec;
+  m["output_transform"] = {{"scale", model.output_transform().scale}, {"offset", model.output_transform().offset}};
   m["dataset_fingerprint"] = dataset_fingerprint;
   m["batch_size"] = config.batch_size;
   m["micro_batches"] = config.micro_batches;
@@ -79,6 +80,15 @@ void CheckResumeCompatible(const Checkpoint& c, const TrainConfig& config, const
   if (m.value("optimizer", "") != config.optimizer.name) differs("--optimizer", m.value("optimizer", ""), config.optimizer.name);
 }
 
+OutputTransform OutputTransformFromCheckpoint(const Checkpoint& c) {
+  OutputTransform t;
+  const nlohmann::json j = c.meta.value("output_transform", nlohmann::json::object());
+  if (!j.is_object()) ThrowData("the checkpoint at step %lld has a malformed output_transform", static_cast<long long>(c.step));
+  t.scale = j.value("scale", 1.0f);
+  t.offset = j.value("offset", 0.0f);
+  return t;
+}
+
 TrainProgress RestoreCheckpoint(const Checkpoint& c, Model& model, Optimizer& optimizer) {
   auto find = [&](const std::string& name) -> const Tensor& {
     for (const auto& [n, t] : c.tensors) {
@@ -92,6 +102,7 @@ TrainProgress RestoreCheckpoint(const Checkpoint& c, Model& model, Optimizer& op
               static_cast<long long>(model.num_params()));
   }
   model.params().CopyFrom(params.Reshaped(model.params().shape()));
+  model.set_output_transform(OutputTransformFromCheckpoint(c));
   for (const auto& [name, state] : optimizer.State()) {
     const Tensor& saved = find("optimizer." + name);
     if (saved.numel() != state.numel()) ThrowData("optimizer state '%s' has the wrong size", name.c_str());

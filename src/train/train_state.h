@@ -46,7 +46,12 @@ Checkpoint MakeCheckpoint(const TrainConfig& config, const Model& model, Optimiz
 void CheckResumeCompatible(const Checkpoint& checkpoint, const TrainConfig& config,
                            const std::string& dataset_fingerprint);
 
-// Copies parameters and optimizer state into place; returns the progress.
+// The model's output transform a checkpoint recorded (identity for
+// checkpoints from before regression targets were standardised).
+OutputTransform OutputTransformFromCheckpoint(const Checkpoint& checkpoint);
+
+// Copies parameters, the output transform and optimizer state into place;
+// returns the progress.
 TrainProgress RestoreCheckpoint(const Checkpoint& checkpoint, Model& model, Optimizer& optimizer);
 
 }  // namespace aif

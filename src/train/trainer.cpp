@@ -32,6 +32,17 @@ std::string Duration(double s) {
   return Format("%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
 }
 
+// Regression models learn the standardised target: offset and scale are the
+// train split's label mean and standard deviation (scale 1 for a constant
+// or degenerate target, which has nothing to standardise).
+OutputTransform RegressionOutputTransform(const FeatureStats& stats) {
+  OutputTransform t;
+  const double spread = 1e-6 * std::max(1.0, std::fabs(stats.label_mean));
+  if (std::isfinite(stats.label_mean)) t.offset = static_cast<float>(stats.label_mean);
+  if (std::isfinite(stats.label_std) && stats.label_std > spread) t.scale = static_cast<float>(stats.label_std);
+  return t;
+}
+
 // Per-step values all-reduced in one message: sums, and flags as counts.
 enum StepSum { kLoss, kCorrect, kSamples, kSaveFlag, kStopFlag, kNumStepSums };
 
@@ -103,6 +114,7 @@ void Trainer::Setup() {
   const int64_t outputs = task_ == Task::kClassification ? schema.num_classes() : 1;
   model_ = Model::Build(c_.model_spec, schema.sample_shape, outputs, c_.device);
   model_->Initialize(c_.seed);
+  if (task_ == Task::kRegression) model_->set_output_transform(RegressionOutputTransform(dataset.ReadStats()));
   comm_.Broadcast(model_->params(), 0);
   optimizer_ = Optimizer::Create(c_.optimizer, *model_);
   schedule_ = c_.schedule;
@@ -166,7 +178,10 @@ void Trainer::Setup() {
 
 void Trainer::Step(int64_t step) {
   IntervalSums& iv = progress_.interval;
-  const float grad_scale = 1.0f / static_cast<float>(c_.batch_size);
+  // The mean over the global batch; a regression's squared error in the
+  // standardised target's units (the loss values stay in the target's units).
+  const float target_scale = model_->output_transform().scale;
+  const float grad_scale = 1.0f / (static_cast<float>(c_.batch_size) * target_scale * target_scale);
   int64_t samples = 0;
   const GradientSync mode = GradientSyncAt(c_.gradient_sync, step);
   const bool sync = mode != GradientSync::kOff;
