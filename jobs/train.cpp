@@ -22,6 +22,10 @@
 
 namespace aif {
 
+// SGD with momentum at 0.1 diverges on the squared error of wider MLPs even
+// with standardised targets (3-256-256-1 on a price table: NaN; 0.01: R2 0.99).
+constexpr double kRegressionDefaultLr = 0.01;
+
 int TrainMain(int argc, char** argv, JobContext& ctx) {
   TrainConfig c;
   int64_t seed = 0;
@@ -49,7 +53,9 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .Add<int64_t>("micro-batches", &c.micro_batches, 1, "gradient accumulation: forward/backward passes per step")
       .Add<int64_t>("seed", &seed, 0, "seed of initialisation, shuffling and dropout")
       .Add<std::string>("optimizer", &c.optimizer.name, "sgd", "sgd or adamw")
-      .Add<double>("lr", &lr, 0.1, "base learning rate")
+      .Add<double>("lr", &lr, 0.1,
+                   "base learning rate; 0.01 unless given for a regression dataset (a squared error's gradient "
+                   "is not bounded as cross-entropy's is)")
       .Add<double>("momentum", &c.optimizer.momentum, 0.9, "sgd momentum")
       .AddFlag("nesterov", &c.optimizer.nesterov, "sgd with Nesterov momentum")
       .Add<double>("weight-decay", &c.optimizer.weight_decay, 0.0, "decoupled weight decay (weights only, not biases)")
@@ -106,6 +112,9 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
     c.Validate(ctx.world_size);
     auto dataset = DatasetFile::Open(c.data);
     const DatasetSchema& schema = dataset->schema();
+    if (schema.task == Task::kRegression && !options.Has("lr")) {
+      lr = c.schedule.base_lr = kRegressionDefaultLr;  // the trainer validates the schedule again
+    }
     Model::Build(c.model_spec, schema.sample_shape,
                  schema.task == Task::kClassification ? schema.num_classes() : 1);
     CheckTrainSetup(c, *dataset, ctx.rank, ctx.world_size);

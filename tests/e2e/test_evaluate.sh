@@ -97,10 +97,11 @@ run_expect 0 "$AIF" evaluate --model "$E2E_TMP/regrun/model.h5" --data "$E2E_TMP
 [ "$(json_get "$E2E_TMP/rr/report.json" 'd["task"] == "regression" and d["r2"] > 0.5 and "residual_quantiles" in d')" = True ] \
   || fail "regression report: $(head -c 400 "$E2E_TMP/rr/report.json")"
 
-# Targets in the hundreds of thousands (prices) train with the default
-# learning rate, because the model learns the standardised target (without
-# that, SGD at 0.1 diverged to NaN within 3 steps); reports and predictions
-# are in the target's own units; the final checkpoint scores like the model.
+# Targets in the hundreds of thousands (prices) train with the defaults
+# (SGD, lr 0.01 for regression), because the model learns the standardised
+# target (without that, SGD diverged to NaN within 3 steps); reports and
+# predictions are in the target's own units; the final checkpoint scores like
+# the model.
 "$PY" - "$E2E_TMP/price.csv" <<'PYEOF'
 import random, sys
 random.seed(3)
@@ -114,6 +115,7 @@ run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/price.csv" --label-co
   --out "$E2E_TMP/price.h5" || finish
 run_expect 0 "$AIF" train --data "$E2E_TMP/price.h5" --run-dir "$E2E_TMP/price" --model "mlp 3-32-1 relu" --epochs 15 \
   --log-every 1000 || finish
+[ "$(json_get "$E2E_TMP/price/config.json" 'd["lr"]')" = 0.01 ] || fail "regression's default learning rate is not 0.01"
 offset=$(json_get /dev/stdin 'round(d["output_transform"]["offset"])' < <("$AIF" inspect "$E2E_TMP/price/model.h5"))
 "$PY" -c "import sys; sys.exit(0 if 250000 < $offset < 350000 else 1)" || fail "output offset $offset is not the mean price"
 run_expect 0 "$AIF" evaluate --model "$E2E_TMP/price/model.h5" --data "$E2E_TMP/price.h5" --out "$E2E_TMP/pr"
