@@ -49,7 +49,8 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
       .AddOptional<std::string>("model", &c.model_spec, "model spec; required")
       .Add<int64_t>("steps", &c.steps, 0, "optimizer steps (or use --epochs)")
       .Add<int64_t>("epochs", &c.epochs, 0, "passes over the train split (or use --steps)")
-      .Add<int64_t>("batch-size", &c.batch_size, 128, "global batch size per optimizer step")
+      .Add<int64_t>("batch-size", &c.batch_size, 128,
+                    "global batch size per optimizer step; unless given, at most the train split's rows")
       .Add<int64_t>("micro-batches", &c.micro_batches, 1, "gradient accumulation: forward/backward passes per step")
       .Add<int64_t>("seed", &seed, 0, "seed of initialisation, shuffling and dropout")
       .Add<std::string>("optimizer", &c.optimizer.name, "sgd", "sgd or adamw")
@@ -112,6 +113,17 @@ int TrainMain(int argc, char** argv, JobContext& ctx) {
     c.Validate(ctx.world_size);
     auto dataset = DatasetFile::Open(c.data);
     const DatasetSchema& schema = dataset->schema();
+    // A small table (iris: 120 train rows) trains with the default options:
+    // the default global batch shrinks to the train split.
+    const int64_t train_rows = dataset->HasSplit("train") ? dataset->split("train").rows : 0;
+    if (!options.Has("batch-size") && c.micro_batches > 0 && train_rows >= c.micro_batches &&
+        train_rows < c.batch_size) {
+      c.batch_size = train_rows / c.micro_batches * c.micro_batches;
+      if (ctx.is_root()) {
+        LogInfo("--batch-size defaults to %lld, the train split's rows (fewer than 128)",
+                static_cast<long long>(c.batch_size));
+      }
+    }
     if (schema.task == Task::kRegression && !options.Has("lr")) {
       lr = c.schedule.base_lr = kRegressionDefaultLr;  // the trainer validates the schedule again
     }

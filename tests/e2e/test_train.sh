@@ -105,4 +105,15 @@ else
 fi
 run_expect 2 "$AIF" train "${TINY[@]}" --run-dir "$E2E_TMP/dev4" --device tpu && expect_err "--device must be auto, cpu or cuda"
 
+# A small table trains with the default options: the default global batch
+# (128) shrinks to the train split's 48 rows; a batch that is asked for and
+# does not fit is still an error.
+{ echo "a,b,label"; for i in $(seq 1 60); do echo "$((i % 7)),$((i % 4)),c$((i % 3))"; done; } >"$E2E_TMP/small.csv"
+run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/small.csv" --label-column label --out "$E2E_TMP/small.h5"
+run_expect 0 mpirun_quiet -np 2 "$AIF" train --data "$E2E_TMP/small.h5" --model "mlp 2-8-3" --epochs 2 \
+  --run-dir "$E2E_TMP/small" && expect_out "--batch-size defaults to 48"
+[ "$(json_get "$E2E_TMP/small/config.json" 'd["batch-size"]')" = 48 ] || fail "config.json does not record batch 48"
+run_expect 2 "$AIF" train --data "$E2E_TMP/small.h5" --model "mlp 2-8-3" --epochs 2 --batch-size 64 \
+  --run-dir "$E2E_TMP/small64" && expect_err "exceeds the 48 samples"
+
 finish
