@@ -1,7 +1,8 @@
 # aif on a GPU, end to end (ctest label gpu): a short run's losses follow the
 # CPU's; the Fashion-MNIST configs reach the CPU configs' accuracy targets
 # with --device cuda (the MLP in fp32 and bf16, the CNN in fp32); evaluate
-# and predict score on the GPU with the CPU's results; a stopped GPU run
+# and predict score on the GPU with the CPU's results; regression (the
+# output transform) follows the CPU; a stopped GPU run
 # resumes; two ranks on one GPU are refused; with two GPUs or more, two
 # ranks over NCCL follow one GPU and their run resumes on one. Skips (77) without a usable
 # GPU, naming the reason, so it never counts as passed there.
@@ -61,6 +62,33 @@ flips = sum(x[1] != y[1] for x, y in zip(a[1:], b[1:]))
 assert flips <= len(a) // 1000, f"{flips} of {len(a)} predicted classes differ"
 worst = max(abs(float(u) - float(v)) for x, y in zip(a[1:], b[1:]) for u, v in zip(x[3:], y[3:]))
 assert worst <= 1e-4, f"probabilities differ by up to {worst}"
+PY
+
+# Regression on the GPU: the output transform (standardised targets, prices
+# around 3e5) gives the CPU's losses and the CPU's report.
+"$PY" - "$E2E_TMP/price.csv" <<'PY'
+import random, sys
+random.seed(5)
+with open(sys.argv[1], "w") as f:
+    f.write("rooms,area,age,price\n")
+    for _ in range(3000):
+        r, a, g = random.randint(1, 6), random.uniform(30, 250), random.uniform(0, 80)
+        f.write(f"{r},{a:.1f},{g:.1f},{50000 + 20000 * r + 1500 * a - 800 * g + random.gauss(0, 5000):.0f}\n")
+PY
+run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/price.csv" --label-column price --task regression \
+  --out "$E2E_TMP/price.h5" || finish
+PRICE=(--data "$E2E_TMP/price.h5" --model "mlp 3-64-64-1" --epochs 10 --log-every 20 --seed 4)
+run_expect 0 "$AIF" train "${PRICE[@]}" --run-dir "$E2E_TMP/price-cpu" --device cpu || finish
+run_expect 0 "$AIF" train "${PRICE[@]}" --run-dir "$E2E_TMP/price-gpu" --device cuda || finish
+same_metrics "$E2E_TMP/price-cpu" "$E2E_TMP/price-gpu" 2e-3 || fail "GPU regression losses do not follow the CPU's"
+for dev in cpu gpu; do
+  run_expect 0 "$AIF" evaluate --model "$E2E_TMP/price-$dev/model.h5" --data "$E2E_TMP/price.h5" \
+    --out "$E2E_TMP/price-ev-$dev" --device "${dev/gpu/cuda}"
+done
+"$PY" - "$E2E_TMP" <<'PY' || fail "the GPU-trained price model scores differently from the CPU's"
+import json, sys
+a, b = (json.load(open(f"{sys.argv[1]}/price-ev-{d}/report.json")) for d in ("cpu", "gpu"))
+assert a["r2"] > 0.95 and abs(a["rmse"] - b["rmse"]) <= 1e-2 * a["rmse"], (a["r2"], a["rmse"], b["rmse"])
 PY
 
 # A GPU run stopped by a signal checkpoints (exit 75) and, started again,
