@@ -86,7 +86,7 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       read_options.text_required = true;
       CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), read_options);
       if (ctx.is_root()) {  // every rank read the same file
-        for (const std::string& line : read.unseen_categories) LogWarn("%s", line.c_str());
+        for (const std::string& line : CsvReadNotes(data_path, read)) LogWarn("%s", line.c_str());
       }
       table = std::move(read.values);
       table_rows = read.rows;

@@ -138,7 +138,7 @@ nlohmann::json EvaluateCsv(const JobContext& ctx, const std::string& model_path,
     fingerprint = Sha256File(data_path);
   });
   if (ctx.is_root()) {
-    for (const std::string& line : table.unseen_categories) LogWarn("%s", line.c_str());
+    for (const std::string& line : CsvReadNotes(data_path, table)) LogWarn("%s", line.c_str());
   }
   const DatasetSchema& schema = loaded.meta.schema;
   const bool cls = schema.task == Task::kClassification;

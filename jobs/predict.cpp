@@ -212,7 +212,7 @@ int PredictMain(int argc, char** argv, JobContext& ctx) {
       if (!id_column.empty()) read_options.text = &ids;
       CsvColumns read = ReadCsvColumns(data_path, CsvInputColumns(schema), read_options);
       if (ctx.is_root()) {  // every rank read the same file
-        for (const std::string& line : read.unseen_categories) LogWarn("%s", line.c_str());
+        for (const std::string& line : CsvReadNotes(data_path, read)) LogWarn("%s", line.c_str());
       }
       table = std::move(read.values);
       table_rows = read.rows;

@@ -86,8 +86,10 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
                                 "csv: the shape of one sample's features, e.g. 1,28,28 for 784 pixel columns, so "
                                 "convolutions can read them as images (default: flat)")
       .Add<std::string>("missing", &missing, "error",
-                        "csv: a missing value (empty, ?, NA, N/A, NaN, null) in a kept column: 'error', or 'drop' "
-                        "the row (counted in the log and the lineage)")
+                        "csv: a missing value (empty, ?, NA, N/A, NaN, null) in a kept column: 'error'; 'drop' "
+                        "the row (counted in the log and the lineage); or 'mean': a numeric feature takes its train "
+                        "split mean and a categorical one no category (all zeros), here and whenever the dataset's "
+                        "models score CSV data later (rows without a label are dropped)")
       .Add<std::string>("task", &task, "auto",
                         "csv: classification, regression or auto (regression when labels are non-integer numbers)")
       .AddOptional<std::string>("out", &out, "output dataset file (.h5); required")
@@ -123,7 +125,9 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
 
     if (max_categories < 1) ThrowUsage("--max-categories must be >= 1");
     ParseSampleShape(sample_shape);
-    if (missing != "error" && missing != "drop") ThrowUsage("--missing must be error or drop, got '%s'", missing.c_str());
+    if (missing != "error" && missing != "drop" && missing != "mean") {
+      ThrowUsage("--missing must be error, drop or mean, got '%s'", missing.c_str());
+    }
     ParseCsvDelimiter(delimiter);
     if (seed < 0) ThrowUsage("--seed must be >= 0");
     if (chunk_rows < 0) ThrowUsage("--chunk-rows must be >= 0");
@@ -158,6 +162,7 @@ int PrepareMain(int argc, char** argv, JobContext& ctx) {
       }
       o.delimiter = ParseCsvDelimiter(delimiter);
       o.drop_incomplete_rows = missing == "drop";
+      o.impute_missing = missing == "mean";
       o.sample_shape = ParseSampleShape(sample_shape);
       o.task = task;
       o.val_fraction = val_fraction;

@@ -79,28 +79,35 @@ void OneHotEncodeCsvColumns(const std::string& path, char delimiter, std::vector
   std::vector<std::map<std::string, int64_t>> index(n);
   for (size_t k = 0; k < n; ++k) {
     const std::string& column = t->feature_names[sources[k].feature];
-    std::set<std::string> distinct(text[k].begin(), text[k].end());
-    // Mostly numbers with a few words: a numeric column with bad cells,
-    // unless the column was named as categorical.
-    const int64_t numbers = std::count_if(text[k].begin(), text[k].end(),
-                                          [](const std::string& v) { return ParseDouble(v).has_value(); });
-    if (sources[k].detected && 2 * numbers >= rows && distinct.size() > 2) {
+    // Missing cells (kept with --missing mean) are no category: all zeros.
+    std::set<std::string> distinct;
+    int64_t numbers = 0, present = 0;
+    for (const std::string& v : text[k]) {
+      if (IsMissingCsvCell(v)) continue;
+      distinct.insert(v);
+      ++present;
+      // Mostly numbers with a few words: a numeric column with bad cells,
+      // unless the column was named as categorical.
+      numbers += ParseDouble(v).has_value();
+    }
+    if (distinct.empty()) ThrowData("%s: column '%s' has no values, only missing cells", path.c_str(), column.c_str());
+    if (sources[k].detected && 2 * numbers >= present && distinct.size() > 2) {
       ThrowData("%s: column '%s' holds numbers in %lld of %lld rows but text in the others (first: '%s' on line "
                 "%lld): mark missing values as empty or NA (with --missing drop), fix those cells, or name the "
                 "column in --categorical-columns to one-hot encode it",
-                path.c_str(), column.c_str(), static_cast<long long>(numbers), static_cast<long long>(rows),
+                path.c_str(), column.c_str(), static_cast<long long>(numbers), static_cast<long long>(present),
                 sources[k].first_text.c_str(), static_cast<long long>(sources[k].first_text_line));
     }
     if (static_cast<int64_t>(distinct.size()) > max_categories) {
       ThrowData("%s", TooManyCategories(path, column, sources[k], distinct.size(), max_categories, reader.delimiter()).c_str());
     }
     // Text in which most rows differ is an id or free text, not categories.
-    if (sources[k].detected && distinct.size() > 2 && 2 * static_cast<int64_t>(distinct.size()) > rows) {
+    if (sources[k].detected && distinct.size() > 2 && 2 * static_cast<int64_t>(distinct.size()) > present) {
       ThrowData("%s: column '%s' holds text (first: '%s' on line %lld) with %zu distinct values in %lld rows, so it "
                 "looks like an id or free text rather than categories: drop it with --ignore-columns, or name it in "
                 "--categorical-columns to one-hot encode it anyway%s",
                 path.c_str(), column.c_str(), sources[k].first_text.c_str(),
-                static_cast<long long>(sources[k].first_text_line), distinct.size(), static_cast<long long>(rows),
+                static_cast<long long>(sources[k].first_text_line), distinct.size(), static_cast<long long>(present),
                 DecimalCommaHint(sources[k], reader.delimiter()).c_str());
     }
     categories[k] = SortCategories(std::vector<std::string>(distinct.begin(), distinct.end()));
@@ -136,7 +143,8 @@ void OneHotEncodeCsvColumns(const std::string& path, char delimiter, std::vector
         out[at++] = in[f];
         continue;
       }
-      out[at + index[k].at(text[k][r])] = 1.0f;
+      auto hit = index[k].find(text[k][r]);
+      if (hit != index[k].end()) out[at + hit->second] = 1.0f;  // else a missing cell: all zeros
       at += static_cast<int64_t>(categories[k].size());
     }
   }

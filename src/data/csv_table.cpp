@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <unordered_map>
 
@@ -175,11 +176,13 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
     if (fields.size() != column_names.size()) {
       reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), column_names.size()));
     }
-    // A missing cell in a kept column: the row is dropped, or an error.
+    // A missing cell in a kept column: the row is dropped, or an error;
+    // with impute_missing only a missing label drops the row.
     bool complete = true;
     for (size_t c = 0; c < fields.size() && complete; ++c) {
       if (role[c] == kIgnored || !IsMissingCsvCell(Trim(fields[c]))) continue;
-      if (!options.drop_incomplete_rows) {
+      if (options.impute_missing && role[c] != kLabel) continue;
+      if (!options.drop_incomplete_rows && !options.impute_missing) {
         const std::string cell(Trim(fields[c]));
         reader.Fail("column '" + column_names[c] + "': missing value" + (cell.empty() ? "" : " ('" + cell + "')") +
                     "; pass --missing drop to skip incomplete rows");
@@ -199,6 +202,11 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
         continue;
       }
       const int64_t feature = role[c];
+      if (IsMissingCsvCell(cell)) {  // impute_missing: filled by the caller, or no category
+        t.features.push_back(std::numeric_limits<float>::quiet_NaN());
+        ++t.missing_cells;
+        continue;
+      }
       if (categorical_of[feature] >= 0) {  // one-hot encoded after this pass
         t.features.push_back(0.0f);
         continue;
@@ -229,6 +237,16 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
   return t;
 }
 
+std::vector<std::string> CsvReadNotes(const std::string& path, const CsvColumns& read) {
+  std::vector<std::string> notes = read.unseen_categories;
+  if (read.imputed_cells > 0) {
+    notes.push_back(Format("%s: %lld missing values took the model's train means (categorical: all zeros), as its "
+                           "dataset was prepared with --missing mean",
+                           path.c_str(), static_cast<long long>(read.imputed_cells)));
+  }
+  return notes;
+}
+
 bool IsMissingCsvCell(std::string_view cell) {
   if (cell.empty() || cell == "?") return true;
   std::string lower(cell);
@@ -246,6 +264,7 @@ std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema) {
       f += static_cast<int64_t>(c.categories.size());
     } else {
       columns.push_back({schema.feature_names[f], {}});
+      if (!schema.impute_values.empty()) columns.back().fill = schema.impute_values[f];
       ++f;
     }
   }
@@ -254,6 +273,7 @@ std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema) {
 
 CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema) {
   CsvColumnsOptions options;
+  options.impute_missing = !schema.impute_values.empty();
   if (schema.sample_shape.size() > 1) {
     options.missing_column_hint =
         "; for pixel columns named otherwise, make a dataset with 'aif prepare --source csv --schema-from MODEL.h5' "
@@ -312,7 +332,7 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
     if (fields.size() != width) reader.Fail(Format("row has %zu fields, the header has %zu", fields.size(), width));
     bool incomplete = text && options.text_required && IsMissingCsvCell(Trim(fields[text_where])) &&
                       missing(text->name, Trim(fields[text_where]));
-    for (size_t k = 0; k < where.size() && !incomplete; ++k) {
+    for (size_t k = 0; k < where.size() && !incomplete && !options.impute_missing; ++k) {
       std::string_view cell = Trim(fields[where[k]]);
       if (IsMissingCsvCell(cell)) incomplete = missing(columns[k].name, cell);
     }
@@ -322,6 +342,12 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
     }
     for (size_t k = 0; k < where.size(); ++k) {
       std::string_view cell = Trim(fields[where[k]]);
+      if (options.impute_missing && IsMissingCsvCell(cell)) {
+        ++out.imputed_cells;
+        if (columns[k].categories.empty()) out.values.push_back(columns[k].fill);
+        else out.values.resize(out.values.size() + columns[k].categories.size(), 0.0f);
+        continue;
+      }
       if (!columns[k].categories.empty()) {
         const size_t at = out.values.size();
         out.values.resize(at + columns[k].categories.size(), 0.0f);

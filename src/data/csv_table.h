@@ -36,6 +36,10 @@ struct CsvTableOptions {
   std::vector<std::string> ignore_columns;
   char delimiter = 0;
   bool drop_incomplete_rows = false;
+  // --missing mean: a missing feature cell is kept as NaN (numeric columns;
+  // the caller fills it) or as no category (one-hot all zero); a row whose
+  // label is missing is dropped.
+  bool impute_missing = false;
   std::vector<std::string> categorical_columns;
   int64_t max_categories = 100;
 };
@@ -48,6 +52,7 @@ struct CsvTable {
   std::vector<std::string> labels;         // [rows]
   std::vector<int64_t> line_numbers;       // source line of each row
   int64_t dropped_rows = 0;                // rows skipped for a missing cell
+  int64_t missing_cells = 0;               // feature cells left missing (impute_missing)
   int64_t rows() const { return static_cast<int64_t>(labels.size()); }
 };
 
@@ -74,10 +79,12 @@ struct CsvTextColumn {
 struct CsvInputColumn {
   std::string name;
   std::vector<std::string> categories;  // empty: numeric
+  float fill = 0.0f;                    // a missing numeric cell's value, with impute_missing
   int64_t width() const { return categories.empty() ? 1 : static_cast<int64_t>(categories.size()); }
 };
 
-// The CSV columns behind a schema's features, in feature order.
+// The CSV columns behind a schema's features, in feature order (with the
+// schema's impute values as fills).
 std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema);
 
 // What ReadCsvColumns read: [rows, sum of widths] row-major, each row's
@@ -89,6 +96,7 @@ struct CsvColumns {
   int64_t rows = 0;
   std::vector<int64_t> line_numbers;
   int64_t dropped_rows = 0;
+  int64_t imputed_cells = 0;  // missing cells filled (impute_missing)
   std::vector<std::string> unseen_categories;
 };
 
@@ -96,21 +104,23 @@ struct CsvColumns {
 // column text->name in the same pass; a missing value in a read column (and,
 // with text_required, in the text column) is an error that ends with
 // `missing_value_hint`, or with drop_incomplete_rows the row is skipped and
-// counted.
+// counted; with impute_missing a missing cell of a read column takes its
+// column's fill (categorical: all zeros) and is counted.
 // `delimiter` 0 detects it; `needed_by` names who needs the columns in the
 // error for a missing one, and `missing_column_hint` ends that error.
 struct CsvColumnsOptions {
   CsvTextColumn* text = nullptr;
   bool text_required = false;
   bool drop_incomplete_rows = false;
+  bool impute_missing = false;
   std::string missing_value_hint;
   char delimiter = 0;
   std::string needed_by = "the model";
   std::string missing_column_hint;
 };
 
-// For a model's CSV input: the options that say, for an image model, how to
-// score a CSV whose pixel columns are named otherwise.
+// For a model's CSV input: impute_missing when its schema imputes, and, for
+// an image model, how to score a CSV whose pixel columns are named otherwise.
 CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema);
 
 // Reads only the given columns, in the order given: numeric ones as finite
@@ -119,6 +129,11 @@ CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema);
 // naming the file, line and column.
 CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputColumn>& columns,
                           const CsvColumnsOptions& options = {});
+
+// What a scoring job logs once (on one rank) about a CSV it read: the
+// columns with values outside the model's categories, and how many missing
+// values took the model's train means (impute_missing).
+std::vector<std::string> CsvReadNotes(const std::string& path, const CsvColumns& read);
 
 // Reads a CSV file record by record: counts lines (1-based), drops a trailing
 // '\r' and a UTF-8 BOM on line 1, skips blank lines and splits the rest with

@@ -1,5 +1,7 @@
 #include "data/dataset_format.h"
 
+#include <cmath>
+
 #include "core/error.h"
 #include "core/strings.h"
 
@@ -50,6 +52,7 @@ nlohmann::json DatasetSchema::ToJson() const {
     }
     j["categorical"] = columns;
   }
+  if (!impute_values.empty()) j["impute_values"] = impute_values;  // likewise
   return j;
 }
 
@@ -78,6 +81,15 @@ void DatasetSchema::Validate() const {
       }
     }
     next_free = c.first_feature + k;
+  }
+  if (!impute_values.empty()) {
+    if (static_cast<int64_t>(impute_values.size()) != num_features()) {
+      ThrowData("schema: %zu impute values for %lld features", impute_values.size(),
+                static_cast<long long>(num_features()));
+    }
+    for (float v : impute_values) {
+      if (!std::isfinite(v)) ThrowData("schema: an impute value is not a finite number");
+    }
   }
 }
 

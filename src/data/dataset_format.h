@@ -45,6 +45,11 @@ struct DatasetSchema {
   std::vector<std::string> class_names;     // classification only; label i is class_names[i]
   std::string label_name = "label";
   std::vector<CategoricalFeature> categorical;  // CSV text columns; empty for IDX data
+  // CSV prepared with --missing mean: per feature, the value a missing cell
+  // takes (the train split's mean; 0 for one-hot features, whose missing
+  // category is all zeros), in this data and in any scored later. Empty: a
+  // missing value is an error (or drops its row).
+  std::vector<float> impute_values;
 
   int64_t num_features() const;
   int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }

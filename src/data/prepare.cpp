@@ -20,6 +20,55 @@
 
 namespace aif {
 
+namespace {
+
+// --missing mean: each numeric feature's mean over the train split's rows
+// that have it fills its missing (NaN) cells in every split; one-hot
+// features (0 here) have none left. Returns the means, for the schema.
+std::vector<float> ImputeTrainMeans(const std::string& path, const std::vector<std::string>& feature_names,
+                                    const std::vector<CategoricalFeature>& categorical,
+                                    const std::vector<uint8_t>& split_of, std::vector<float>* features) {
+  const size_t width = feature_names.size(), rows = split_of.size();
+  std::vector<bool> one_hot(width, false);
+  for (const CategoricalFeature& c : categorical) {
+    for (size_t i = 0; i < c.categories.size(); ++i) one_hot[c.first_feature + i] = true;
+  }
+  std::vector<double> sum(width, 0.0);
+  std::vector<int64_t> count(width, 0), missing(width, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = features->data() + r * width;
+    for (size_t f = 0; f < width; ++f) {
+      if (std::isnan(row[f])) ++missing[f];
+      else if (split_of[r] == 0) sum[f] += row[f], ++count[f];
+    }
+  }
+  std::vector<float> means(width, 0.0f);
+  for (size_t f = 0; f < width; ++f) {
+    if (one_hot[f]) continue;  // a missing category is all zeros
+    if (count[f] == 0) {
+      ThrowData("%s: column '%s' has no value in the train split, so it has no mean to fill its missing cells with; "
+                "drop it with --ignore-columns",
+                path.c_str(), feature_names[f].c_str());
+    }
+    means[f] = static_cast<float>(sum[f] / static_cast<double>(count[f]));
+  }
+  int64_t filled = 0, columns = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = features->data() + r * width;
+    for (size_t f = 0; f < width; ++f) {
+      if (std::isnan(row[f])) row[f] = means[f], ++filled;
+    }
+  }
+  for (size_t f = 0; f < width; ++f) columns += missing[f] > 0;
+  if (filled > 0) {
+    LogInfo("%s: filled %lld missing values in %lld column(s) with the train split's means (--missing mean)",
+            path.c_str(), static_cast<long long>(filled), static_cast<long long>(columns));
+  }
+  return means;
+}
+
+}  // namespace
+
 std::vector<uint8_t> AssignSplits(int64_t rows, double val_fraction, double test_fraction, uint64_t seed) {
   if (!(val_fraction >= 0 && val_fraction < 1)) ThrowUsage("--val-fraction must be in [0, 1), got %g", val_fraction);
   if (!(test_fraction >= 0 && test_fraction < 1)) {
@@ -257,6 +306,13 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
   read_options.text = &labels;
   read_options.text_required = true;
   read_options.drop_incomplete_rows = o.drop_incomplete_rows;
+  // A reference prepared with --missing mean fills this file's gaps with its
+  // own train means, as its models do when they score (unless --missing drop).
+  if (o.impute_missing && ref.impute_values.empty()) {
+    ThrowUsage("--missing mean with --schema-from needs a reference prepared with --missing mean (its train means "
+               "fill the gaps); %s was not: use --missing drop", from.c_str());
+  }
+  read_options.impute_missing = !ref.impute_values.empty() && !o.drop_incomplete_rows;
   read_options.missing_value_hint = "; pass --missing drop to skip incomplete rows";
   read_options.delimiter = o.delimiter;
   read_options.needed_by = from;
@@ -269,6 +325,10 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
     ThrowData("%s: no data rows%s", o.input.c_str(), t.dropped_rows ? " without a missing value (--missing drop)" : "");
   }
   for (const std::string& line : t.unseen_categories) LogWarn("%s", line.c_str());
+  if (t.imputed_cells > 0) {
+    LogInfo("%s: filled %lld missing values with the train means of %s", o.input.c_str(),
+            static_cast<long long>(t.imputed_cells), from.c_str());
+  }
 
   DatasetSchema schema = ref;
   schema.feature_type = FeatureType::kFloat32;
@@ -276,6 +336,7 @@ PrepareResult PrepareCsvLike(const CsvPrepareOptions& o, nlohmann::json lineage)
   lineage["source"] = "csv";
   lineage["schema_from"] = AbsolutePath(o.reference_path);
   lineage["rows_dropped_missing"] = t.dropped_rows;
+  lineage["values_imputed"] = t.imputed_cells;
   lineage["sources"] = nlohmann::json::array({SourceEntry(o.input)});
   // The labels are checked before the splits are drawn: a bad label is the
   // data error to report, whatever the split fractions.
@@ -297,12 +358,14 @@ PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   read_options.ignore_columns = o.ignore_columns;
   read_options.delimiter = o.delimiter;
   read_options.drop_incomplete_rows = o.drop_incomplete_rows;
+  read_options.impute_missing = o.impute_missing;
   read_options.categorical_columns = o.categorical_columns;
   read_options.max_categories = o.max_categories;
   CsvTable t = ReadCsvTable(o.input, read_options);
   if (t.dropped_rows > 0) {
-    LogWarn("%s: dropped %lld of %lld data rows with a missing value (--missing drop)", o.input.c_str(),
-            static_cast<long long>(t.dropped_rows), static_cast<long long>(t.dropped_rows + t.rows()));
+    LogWarn("%s: dropped %lld of %lld data rows with a missing %s", o.input.c_str(),
+            static_cast<long long>(t.dropped_rows), static_cast<long long>(t.dropped_rows + t.rows()),
+            o.impute_missing ? "label (--missing mean fills features only)" : "value (--missing drop)");
   }
   const int64_t rows = t.rows();
 
@@ -343,9 +406,13 @@ PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   schema.label_name = t.label_name;
 
   std::vector<uint8_t> split_of = AssignSplits(rows, o.val_fraction, o.test_fraction, o.seed);
+  if (o.impute_missing) {
+    schema.impute_values = ImputeTrainMeans(o.input, t.feature_names, t.categorical, split_of, &t.features);
+  }
   nlohmann::json sources = nlohmann::json::array({SourceEntry(o.input)});
   lineage["source"] = "csv";
   lineage["rows_dropped_missing"] = t.dropped_rows;
+  if (o.impute_missing) lineage["values_imputed"] = t.missing_cells;
   lineage["sources"] = sources;
 
   if (task == Task::kRegression) {

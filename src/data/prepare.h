@@ -44,6 +44,7 @@ struct CsvPrepareOptions {
   std::string reference_path;
   char delimiter = 0;                       // 0: detected from the header
   bool drop_incomplete_rows = false;        // --missing drop
+  bool impute_missing = false;              // --missing mean (see DatasetSchema::impute_values)
   std::vector<int64_t> sample_shape;        // e.g. {1, 28, 28}; empty: flat [features]
   std::string task = "auto";  // auto, classification or regression
   double val_fraction = 0.1;

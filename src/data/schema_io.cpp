@@ -17,6 +17,7 @@ void WriteSchemaGroup(hid_t g, const DatasetSchema& schema) {
   H5WriteStrings(g, "feature_names", schema.feature_names);
   if (schema.task == Task::kClassification) H5WriteStrings(g, "class_names", schema.class_names);
   if (!schema.categorical.empty()) H5WriteAttr(g, "categorical", schema.ToJson()["categorical"].dump());
+  if (!schema.impute_values.empty()) H5WriteAttr(g, "impute_values", nlohmann::json(schema.impute_values).dump());
 }
 
 DatasetSchema ReadSchemaGroup(hid_t g) {
@@ -36,6 +37,13 @@ DatasetSchema ReadSchemaGroup(hid_t g) {
       }
     } catch (const nlohmann::json::exception& e) {
       ThrowData("schema: unreadable 'categorical' attribute (%s)", e.what());
+    }
+  }
+  if (H5HasAttr(g, "impute_values")) {
+    try {
+      s.impute_values = nlohmann::json::parse(H5ReadStringAttr(g, "impute_values")).get<std::vector<float>>();
+    } catch (const nlohmann::json::exception& e) {
+      ThrowData("schema: unreadable 'impute_values' attribute (%s)", e.what());
     }
   }
   s.Validate();

@@ -56,7 +56,8 @@ run_expect 3 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column la
 run_expect 2 "$AIF" prepare --source csv --input "$T/semi.csv" --label-column label --delimiter :: --out "$T/semi2.h5" \
   && expect_err "--delimiter"
 expect_no_file "$T/semi2.h5"
-# Missing values: an error that names the way out, or dropped rows, counted.
+# Missing values: an error that names the way out, dropped rows, counted, or
+# values filled with the train split's means.
 { echo "a,b,y"; for i in $(seq 1 40); do [ $((i % 8)) = 0 ] && echo "$i,NA,x" || echo "$i,$i,x$((i % 2))"; done; } \
   >"$T/holes.csv"
 run_expect 3 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y --out "$T/holes.h5" \
@@ -66,7 +67,26 @@ run_expect 0 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y
 run_expect 0 "$AIF" inspect "$T/holes.h5"
 [ "$(json_get "$T/out" 'sum(s["rows"] for s in d["splits"])')" = 35 ] || fail "--missing drop kept the wrong rows"
 run_expect 2 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y --out "$T/x.h5" --missing fill \
-  && expect_err "--missing must be error or drop"
+  && expect_err "--missing must be error, drop or mean"
+# --missing mean keeps every row, fills b with its train mean, and the model
+# scores a later CSV with gaps the same way (a model without it refuses them).
+run_expect 0 "$AIF" prepare --source csv --input "$T/holes.csv" --label-column y --out "$T/filled.h5" --missing mean \
+  && expect_out "filled 5 missing values in 1 column(s) with the train split's means"
+run_expect 0 "$AIF" inspect "$T/filled.h5"
+[ "$(json_get "$T/out" 'sum(s["rows"] for s in d["splits"])')" = 40 ] || fail "--missing mean dropped rows"
+[ "$(json_get "$T/out" '18 < d["schema"]["impute_values"][1] < 23 and d["lineage"]["values_imputed"] == 5')" = True ] \
+  || fail "--missing mean: impute values $(json_get "$T/out" 'd["schema"].get("impute_values")')"
+printf 'b,a\nNA,3\n4,\n5,6\n' >"$T/gaps.csv"
+for data_classes in filled:3 holes:2; do  # the rows dropped from holes held the only class 'x'
+  data=${data_classes%:*}
+  run_expect 0 "$AIF" train --data "$T/$data.h5" --model "mlp 2-4-${data_classes#*:}" --steps 3 --batch-size 8 \
+    --run-dir "$T/run-$data"
+done
+run_expect 0 "$AIF" predict --model "$T/run-filled/model.h5" --data "$T/gaps.csv" --out "$T/gaps-pred.csv" \
+  && expect_err "2 missing values took the model's train means"
+[ "$(wc -l <"$T/gaps-pred.csv")" = 4 ] || fail "predict on a CSV with gaps did not score 3 rows"
+run_expect 3 "$AIF" predict --model "$T/run-holes/model.h5" --data "$T/gaps.csv" --out "$T/gaps-pred2.csv" \
+  && expect_err "column 'b': missing value"
 
 # Pixel columns as images: --sample-shape lets a CNN train on a CSV.
 { printf 'y'; for i in $(seq 0 63); do printf ',p%d' "$i"; done; echo
