@@ -83,7 +83,9 @@ void CheckResumeCompatible(const Checkpoint& c, const TrainConfig& config, const
 OutputTransform OutputTransformFromCheckpoint(const Checkpoint& c) {
   OutputTransform t;
   const nlohmann::json j = c.meta.value("output_transform", nlohmann::json::object());
-  if (!j.is_object()) ThrowData("the checkpoint at step %lld has a malformed output_transform", static_cast<long long>(c.step));
+  if (!j.is_object()) {
+    ThrowData("the checkpoint at step %lld has a malformed output_transform", static_cast<long long>(c.step));
+  }
   t.scale = j.value("scale", 1.0f);
   t.offset = j.value("offset", 0.0f);
   return t;

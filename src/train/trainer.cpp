@@ -180,8 +180,8 @@ void Trainer::Step(int64_t step) {
   IntervalSums& iv = progress_.interval;
   // The mean over the global batch; a regression's squared error in the
   // standardised target's units (the loss values stay in the target's units).
-  const float target_scale = model_->output_transform().scale;
-  const float grad_scale = 1.0f / (static_cast<float>(c_.batch_size) * target_scale * target_scale);
+  const double target_scale = model_->output_transform().scale;
+  const float grad_scale = static_cast<float>(1.0 / (static_cast<double>(c_.batch_size) * target_scale * target_scale));
   int64_t samples = 0;
   const GradientSync mode = GradientSyncAt(c_.gradient_sync, step);
   const bool sync = mode != GradientSync::kOff;
