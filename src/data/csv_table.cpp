@@ -239,6 +239,12 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
 
 std::vector<std::string> CsvReadNotes(const std::string& path, const CsvColumns& read) {
   std::vector<std::string> notes = read.unseen_categories;
+  if (read.by_position) {
+    notes.push_back(Format("%s: the columns do not carry the model's pixel names, so its pixels are taken by "
+                           "position (every column but the label and id columns: the model's label name, 'label', "
+                           "'id', and --label-column or --id-column)",
+                           path.c_str()));
+  }
   if (read.imputed_cells > 0) {
     notes.push_back(Format("%s: %lld missing values took the model's train means (categorical: all zeros), as its "
                            "dataset was prepared with --missing mean",
@@ -274,13 +280,28 @@ std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema) {
 CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema) {
   CsvColumnsOptions options;
   options.impute_missing = !schema.impute_values.empty();
-  if (schema.sample_shape.size() > 1) {
-    options.missing_column_hint =
-        "; for pixel columns named otherwise, make a dataset with 'aif prepare --source csv --schema-from MODEL.h5' "
-        "(pixels by position) and use that";
+  if (schema.sample_shape.size() > 1 && schema.categorical.empty()) {
+    options.pixels_by_position = true;
+    options.not_pixels = {schema.label_name, "label", "id"};  // Kaggle-style pixel CSVs: label, pixel1..
   }
   return options;
 }
+
+namespace {
+
+// The header's columns that are neither `text` nor one of `not_pixels`.
+std::vector<size_t> PixelColumns(const std::vector<std::string>& header, const std::string& text,
+                                 const std::vector<std::string>& not_pixels) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < header.size(); ++i) {
+    const std::string name(Trim(header[i]));
+    if (name == text || std::find(not_pixels.begin(), not_pixels.end(), name) != not_pixels.end()) continue;
+    out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
 
 CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputColumn>& columns,
                           const CsvColumnsOptions& options) {
@@ -313,9 +334,21 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
       };
       for (const CsvInputColumn& column : columns) {
         auto it = find(column.name);
-        if (it == fields.end()) reader.Fail("header: no column '" + column.name + "', which " + options.needed_by + " needs" +
-                                             options.missing_column_hint);
+        if (it == fields.end()) break;
         where.push_back(static_cast<size_t>(it - fields.begin()));
+      }
+      if (where.size() < columns.size() && options.pixels_by_position) {
+        where = PixelColumns(fields, text ? text->name : "", options.not_pixels);
+        if (where.size() != columns.size()) {
+          reader.Fail(Format("header: no column '%s', which %s needs; taken by position, the %zu columns besides the "
+                             "label and id columns are not its %zu pixels",
+                             columns[0].name.c_str(), options.needed_by.c_str(), where.size(), columns.size()));
+        }
+        out.by_position = true;
+      }
+      if (where.size() < columns.size()) {
+        reader.Fail("header: no column '" + columns[where.size()].name + "', which " + options.needed_by + " needs" +
+                    options.missing_column_hint);
       }
       if (text) {
         auto it = find(text->name);

@@ -97,6 +97,7 @@ struct CsvColumns {
   std::vector<int64_t> line_numbers;
   int64_t dropped_rows = 0;
   int64_t imputed_cells = 0;  // missing cells filled (impute_missing)
+  bool by_position = false;   // pixels_by_position was used
   std::vector<std::string> unseen_categories;
 };
 
@@ -117,10 +118,16 @@ struct CsvColumnsOptions {
   char delimiter = 0;
   std::string needed_by = "the model";
   std::string missing_column_hint;
+  // Image models: when the header lacks a column's name, the columns other
+  // than the text column and `not_pixels` are the pixels, in order, if there
+  // are as many as columns asked for (a pixel CSV names them as it likes).
+  bool pixels_by_position = false;
+  std::vector<std::string> not_pixels;
 };
 
 // For a model's CSV input: impute_missing when its schema imputes, and, for
-// an image model, how to score a CSV whose pixel columns are named otherwise.
+// an image model, pixels by position (not its label column) when the CSV
+// names them otherwise.
 CsvColumnsOptions ModelCsvOptions(const DatasetSchema& schema);
 
 // Reads only the given columns, in the order given: numeric ones as finite

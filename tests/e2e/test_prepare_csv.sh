@@ -109,8 +109,24 @@ run_expect 3 "$AIF" prepare --source csv --input "$T/pixels2.csv" --label-column
 run_expect 0 "$AIF" prepare --source csv --input "$T/pixels2.csv" --label-column lab --ignore-columns id \
   --schema-from "$T/cnn/model.h5" --out "$T/px2.h5"
 run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/px2.h5" --out "$T/px2_eval"
+# Scoring such a CSV directly: pixels by position, as long as the columns
+# other than the label and id columns are as many as the model's pixels.
 run_expect 3 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels2.csv" --out "$T/px2.csv" \
-  && expect_err "no column 'p0', which the model needs" && expect_err "--schema-from MODEL.h5' (pixels by position) and use that"
+  && expect_err "no column 'p0', which the model needs" && expect_err "the 65 columns besides the label and id columns"
+cut -d, -f2- "$T/pixels2.csv" >"$T/pixels3.csv"   # lab,q0..q63
+run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/pixels3.csv" --label-column lab --out "$T/px3_eval" \
+  && expect_err "its pixels are taken by position"
+run_expect 0 "$AIF" prepare --source csv --input "$T/pixels3.csv" --label-column lab --schema-from "$T/cnn/model.h5" \
+  --val-fraction 0 --test-fraction 0 --out "$T/px3.h5"
+run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/px3.h5" --split train --out "$T/px3_h5_eval"
+confusion() { json_get "$1/report.json" 'd["confusion_matrix"]'; }
+[ "$(confusion "$T/px3_eval")" = "$(confusion "$T/px3_h5_eval")" ] \
+  || fail "evaluating the pixel CSV by position differs from evaluating its dataset"
+cut -d, -f1,3- "$T/pixels2.csv" >"$T/pixels4.csv"  # id,q0..q63
+run_expect 0 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels4.csv" --id-column id --out "$T/px4.csv" \
+  && expect_err "its pixels are taken by position"
+[ "$(wc -l <"$T/px4.csv")" = 31 ] && [ "$(sed -n 2p "$T/px4.csv" | cut -d, -f1)" = 101 ] \
+  || fail "predict by position did not score every row under its id: $(head -2 "$T/px4.csv")"
 
 # Text columns are categorical: one-hot features a model trains on, scored
 # from a CSV with the columns in another order and a value never seen.

@@ -217,6 +217,37 @@ TEST_F(CsvFixture, SampleShapeMakesImages) {
   ExpectErrorFrom(o, {"--sample-shape 1,3,3 holds 9 values", "12 features"}, ErrorKind::kUsage);
 }
 
+TEST_F(CsvFixture, ImageModelsReadPixelsByPositionWhenTheCsvNamesThemOtherwise) {
+  DatasetSchema images;
+  images.sample_shape = {1, 2, 2};
+  images.feature_names = {"pixel_0_0", "pixel_0_1", "pixel_1_0", "pixel_1_1"};
+  images.class_names = {"a", "b"};
+  images.label_name = "class";
+  // A label column named 'label' and an 'id' are not pixels; the others are, in order.
+  CsvColumns read = ReadCsvColumns(Write("id,q0,label,q1,q2,q3\n7,1,a,2,3,4\n8,5,b,6,7,8\n"),
+                                   CsvInputColumns(images), ModelCsvOptions(images));
+  EXPECT_TRUE(read.by_position);
+  EXPECT_EQ(read.values, (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}));
+  ASSERT_EQ(CsvReadNotes("t.csv", read).size(), 1u);
+  // The model's own names win; a column too many is an error naming the counts.
+  read = ReadCsvColumns(Write("pixel_1_1,x,pixel_0_0,pixel_0_1,pixel_1_0\n4,9,1,2,3\n"), CsvInputColumns(images),
+                        ModelCsvOptions(images));
+  EXPECT_FALSE(read.by_position);
+  EXPECT_EQ(read.values, (std::vector<float>{1, 2, 3, 4}));
+  try {
+    ReadCsvColumns(Write("q0,q1,q2,q3,extra\n1,2,3,4,5\n"), CsvInputColumns(images), ModelCsvOptions(images));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the 5 columns besides the label and id columns are not its 4 pixels"),
+              std::string::npos)
+        << e.what();
+  }
+  // Tabular models never read by position.
+  DatasetSchema table = images;
+  table.sample_shape = {4};
+  EXPECT_FALSE(ModelCsvOptions(table).pixels_by_position);
+}
+
 TEST_F(CsvFixture, OtherDelimitersAndIgnoredColumns) {
   // Semicolons and tabs are detected from the header; ids and text dropped.
   for (const char* sep : {";", "\t", "|"}) {
