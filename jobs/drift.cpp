@@ -44,7 +44,7 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       .Add<std::string>("split", &split, "test", "the split to check, for a dataset")
       .AddOptional<std::string>("out", &out_dir, "output directory; required")
       .AddOptional<std::string>("label-column", &label_column,
-                                "CSV column with the labels (default: the model's label name; absent: no labels)")
+                                "CSV column with the labels (default: the model's label name, else 'label'; absent: no labels)")
       .Add<int64_t>("batch-size", &batch_size, 1000, "rows per batch (global, for a dataset)")
       .Add<double>("psi-drift", &t.psi_drift, t.psi_drift, "a feature drifts at PSI >= this")
       .Add<double>("psi-moderate", &t.psi_moderate, t.psi_moderate, "a feature drifts moderately at PSI >= this")
@@ -81,6 +81,7 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       // Features and, when the file has them, labels in one pass.
       CsvTextColumn label_text{label_column.empty() ? schema.label_name : label_column, "--label-column", {},
                                /*optional=*/true};
+      if (label_column.empty()) label_text.fallbacks = {"label"};  // Kaggle-style files
       CsvColumnsOptions read_options = ModelCsvOptions(schema);
       read_options.text = &label_text;
       read_options.text_required = true;

@@ -23,7 +23,7 @@ int EvaluateMain(int argc, char** argv, JobContext& ctx) {
       .AddOptional<std::string>("data", &data_path, "dataset file, or a CSV file with labels; required")
       .Add<std::string>("split", &split, "test", "the split to evaluate (for a CSV, the name its rows get in the report)")
       .AddOptional<std::string>("label-column", &label_column,
-                                "CSV data: the label column (default: the model's label name)")
+                                "CSV data: the label column (default: the model's label name, else 'label')")
       .AddOptional<std::string>("out", &out_dir, "output directory; required")
       .AddOptional<std::string>("metrics", &metrics_path,
                                 "metrics.jsonl for the learning curves (default: beside the model, when there)")

@@ -125,14 +125,16 @@ nlohmann::json EvaluateCsv(const JobContext& ctx, const std::string& model_path,
     label = label_column.empty() ? schema.label_name : label_column;
     // Features and labels in one pass over the file.
     CsvTextColumn label_text{label, "--label-column", {}, /*optional=*/true};
+    if (label_column.empty()) label_text.fallbacks = {"label"};  // Kaggle-style files
     CsvColumnsOptions read_options = ModelCsvOptions(schema);
     read_options.text = &label_text;
     read_options.text_required = true;
     table = ReadCsvColumns(data_path, CsvInputColumns(schema), read_options);
     if (!label_text.present) {
-      ThrowData("%s: no label column '%s'; evaluation needs labels (name the column with --label-column)",
-                data_path.c_str(), label.c_str());
+      ThrowData("%s: no label column '%s'%s; evaluation needs labels (name the column with --label-column)",
+                data_path.c_str(), label.c_str(), label_column.empty() ? " or 'label'" : "");
     }
+    label = label_text.name;  // 'label' where the model's label name was not found
     if (table.rows == 0) ThrowData("%s: the file has a header but no data rows", data_path.c_str());
     labels = CsvLabelsFromText(data_path, label_text, table.line_numbers, schema, "the model");
     fingerprint = Sha256File(data_path);

@@ -332,6 +332,19 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
       auto find = [&](const std::string& name) {
         return std::find_if(fields.begin(), fields.end(), [&](const std::string& f) { return Trim(f) == name; });
       };
+      if (text) {
+        auto it = find(text->name);
+        for (size_t i = 0; it == fields.end() && i < text->fallbacks.size(); ++i) {
+          it = find(text->fallbacks[i]);
+          if (it != fields.end()) text->name = text->fallbacks[i];
+        }
+        text->present = it != fields.end();
+        if (!text->present && !text->optional) {
+          reader.Fail("header: no column '" + text->name + "' for " + text->flag);
+        }
+        if (!text->present) text = nullptr;  // an optional column the file lacks
+        else text_where = static_cast<size_t>(it - fields.begin());
+      }
       for (const CsvInputColumn& column : columns) {
         auto it = find(column.name);
         if (it == fields.end()) break;
@@ -349,15 +362,6 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
       if (where.size() < columns.size()) {
         reader.Fail("header: no column '" + columns[where.size()].name + "', which " + options.needed_by + " needs" +
                     options.missing_column_hint);
-      }
-      if (text) {
-        auto it = find(text->name);
-        text->present = it != fields.end();
-        if (!text->present && !text->optional) {
-          reader.Fail("header: no column '" + text->name + "' for " + text->flag);
-        }
-        if (!text->present) text = nullptr;  // an optional column the file lacks
-        else text_where = static_cast<size_t>(it - fields.begin());
       }
       width = fields.size();
       continue;

@@ -65,13 +65,15 @@ bool IsMissingCsvCell(std::string_view cell);
 // A column read as text, alongside ReadCsvColumns' numbers: `name`, the
 // option that named it (`flag`, for the error when it is missing), and its
 // trimmed cells, one per row (empty cells stay ""). An `optional` column may
-// be absent: `present` says whether the file has it.
+// be absent: `present` says whether the file has it. Where the file lacks
+// `name`, the first of `fallbacks` it has is read instead (and becomes `name`).
 struct CsvTextColumn {
   std::string name;
   const char* flag = "";
   std::vector<std::string> values;
   bool optional = false;
   bool present = false;
+  std::vector<std::string> fallbacks = {};
 };
 
 // A column a model reads from CSV: numeric, or categorical (one-hot over

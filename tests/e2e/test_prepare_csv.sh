@@ -122,6 +122,12 @@ run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/px3.h5" --spli
 confusion() { json_get "$1/report.json" 'd["confusion_matrix"]'; }
 [ "$(confusion "$T/px3_eval")" = "$(confusion "$T/px3_h5_eval")" ] \
   || fail "evaluating the pixel CSV by position differs from evaluating its dataset"
+# A column named 'label' is the label when the model's label name is absent.
+sed '1s/^lab,/label,/' "$T/pixels3.csv" >"$T/pixels5.csv"
+run_expect 0 "$AIF" evaluate --model "$T/cnn/model.h5" --data "$T/pixels5.csv" --out "$T/px5_eval"
+[ "$(confusion "$T/px5_eval")" = "$(confusion "$T/px3_eval")" ] &&
+  [ "$(json_get "$T/px5_eval/report.json" 'd["dataset"]["label_column"]')" = label ] \
+  || fail "evaluate did not take the 'label' column as the label"
 cut -d, -f1,3- "$T/pixels2.csv" >"$T/pixels4.csv"  # id,q0..q63
 run_expect 0 "$AIF" predict --model "$T/cnn/model.h5" --data "$T/pixels4.csv" --id-column id --out "$T/px4.csv" \
   && expect_err "its pixels are taken by position"

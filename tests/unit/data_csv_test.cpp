@@ -242,6 +242,16 @@ TEST_F(CsvFixture, ImageModelsReadPixelsByPositionWhenTheCsvNamesThemOtherwise) 
               std::string::npos)
         << e.what();
   }
+  // A text column's fallback name is read where its own name is absent.
+  CsvTextColumn labels{"class", "--label-column", {}, /*optional=*/true};
+  labels.fallbacks = {"label"};
+  CsvColumnsOptions options = ModelCsvOptions(images);
+  options.text = &labels;
+  read = ReadCsvColumns(Write("q0,label,q1,q2,q3\n1,a,2,3,4\n"), CsvInputColumns(images), options);
+  EXPECT_TRUE(labels.present);
+  EXPECT_EQ(labels.name, "label");
+  EXPECT_EQ(labels.values, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(read.values, (std::vector<float>{1, 2, 3, 4}));
   // Tabular models never read by position.
   DatasetSchema table = images;
   table.sample_shape = {4};
