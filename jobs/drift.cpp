@@ -44,7 +44,8 @@ int DriftMain(int argc, char** argv, JobContext& ctx) {
       .Add<std::string>("split", &split, "test", "the split to check, for a dataset")
       .AddOptional<std::string>("out", &out_dir, "output directory; required")
       .AddOptional<std::string>("label-column", &label_column,
-                                "CSV column with the labels (default: the model's label name, else 'label'; absent: no labels)")
+                                "CSV column with the labels (default: the model's label name, else 'label'; "
+                                "absent: no labels)")
       .Add<int64_t>("batch-size", &batch_size, 1000, "rows per batch (global, for a dataset)")
       .Add<double>("psi-drift", &t.psi_drift, t.psi_drift, "a feature drifts at PSI >= this")
       .Add<double>("psi-moderate", &t.psi_moderate, t.psi_moderate, "a feature drifts moderately at PSI >= this")
