@@ -202,7 +202,7 @@ CsvTable ReadCsvTable(const std::string& path, const CsvTableOptions& options) {
         continue;
       }
       const int64_t feature = role[c];
-      if (IsMissingCsvCell(cell)) {  // impute_missing: filled by the caller, or no category
+      if (options.impute_missing && IsMissingCsvCell(cell)) {  // filled by the caller, or no category
         t.features.push_back(std::numeric_limits<float>::quiet_NaN());
         ++t.missing_cells;
         continue;
@@ -255,9 +255,13 @@ std::vector<std::string> CsvReadNotes(const std::string& path, const CsvColumns&
 
 bool IsMissingCsvCell(std::string_view cell) {
   if (cell.empty() || cell == "?") return true;
-  std::string lower(cell);
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return lower == "na" || lower == "n/a" || lower == "nan" || lower == "null";
+  if (cell.size() > 4) return false;  // every cell of a table passes here: no copy for numbers and words
+  char lower[4];
+  for (size_t i = 0; i < cell.size(); ++i) {
+    lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(cell[i])));
+  }
+  const std::string_view v(lower, cell.size());
+  return v == "na" || v == "n/a" || v == "nan" || v == "null";
 }
 
 std::vector<CsvInputColumn> CsvInputColumns(const DatasetSchema& schema) {
@@ -360,8 +364,7 @@ CsvColumns ReadCsvColumns(const std::string& path, const std::vector<CsvInputCol
         out.by_position = true;
       }
       if (where.size() < columns.size()) {
-        reader.Fail("header: no column '" + columns[where.size()].name + "', which " + options.needed_by + " needs" +
-                    options.missing_column_hint);
+        reader.Fail("header: no column '" + columns[where.size()].name + "', which " + options.needed_by + " needs");
       }
       width = fields.size();
       continue;

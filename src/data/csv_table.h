@@ -110,7 +110,7 @@ struct CsvColumns {
 // counted; with impute_missing a missing cell of a read column takes its
 // column's fill (categorical: all zeros) and is counted.
 // `delimiter` 0 detects it; `needed_by` names who needs the columns in the
-// error for a missing one, and `missing_column_hint` ends that error.
+// error for a missing one.
 struct CsvColumnsOptions {
   CsvTextColumn* text = nullptr;
   bool text_required = false;
@@ -119,7 +119,6 @@ struct CsvColumnsOptions {
   std::string missing_value_hint;
   char delimiter = 0;
   std::string needed_by = "the model";
-  std::string missing_column_hint;
   // Image models: when the header lacks a column's name, the columns other
   // than the text column and `not_pixels` are the pixels, in order, if there
   // are as many as columns asked for (a pixel CSV names them as it likes).

@@ -52,14 +52,14 @@ std::vector<float> ImputeTrainMeans(const std::string& path, const std::vector<s
     }
     means[f] = static_cast<float>(sum[f] / static_cast<double>(count[f]));
   }
-  int64_t filled = 0, columns = 0;
   for (size_t r = 0; r < rows; ++r) {
     float* row = features->data() + r * width;
     for (size_t f = 0; f < width; ++f) {
-      if (std::isnan(row[f])) row[f] = means[f], ++filled;
+      if (std::isnan(row[f])) row[f] = means[f];
     }
   }
-  for (size_t f = 0; f < width; ++f) columns += missing[f] > 0;
+  int64_t filled = 0, columns = 0;
+  for (size_t f = 0; f < width; ++f) filled += missing[f], columns += missing[f] > 0;
   if (filled > 0) {
     LogInfo("%s: filled %lld missing values in %lld column(s) with the train split's means (--missing mean)",
             path.c_str(), static_cast<long long>(filled), static_cast<long long>(columns));
@@ -406,13 +406,13 @@ PrepareResult PrepareCsv(const CsvPrepareOptions& o, nlohmann::json lineage) {
   schema.label_name = t.label_name;
 
   std::vector<uint8_t> split_of = AssignSplits(rows, o.val_fraction, o.test_fraction, o.seed);
-  if (o.impute_missing) {
-    schema.impute_values = ImputeTrainMeans(o.input, t.feature_names, t.categorical, split_of, &t.features);
-  }
   nlohmann::json sources = nlohmann::json::array({SourceEntry(o.input)});
   lineage["source"] = "csv";
   lineage["rows_dropped_missing"] = t.dropped_rows;
-  if (o.impute_missing) lineage["values_imputed"] = t.missing_cells;
+  if (o.impute_missing) {
+    schema.impute_values = ImputeTrainMeans(o.input, t.feature_names, t.categorical, split_of, &t.features);
+    lineage["values_imputed"] = t.missing_cells;
+  }
   lineage["sources"] = sources;
 
   if (task == Task::kRegression) {

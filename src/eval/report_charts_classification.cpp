@@ -92,19 +92,17 @@ const json& FieldAt(const json& object, const char* key) {
 }
 
 std::optional<double> NumberAt(const json& object, const char* key) {
-  if (!object.is_object()) return std::nullopt;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number()) return std::nullopt;
-  const double v = it->get<double>();
+  const json& field = FieldAt(object, key);
+  if (!field.is_number()) return std::nullopt;
+  const double v = field.get<double>();
   if (!std::isfinite(v)) return std::nullopt;  // NaN would become "nan" coordinates
   return v;
 }
 
 std::string StringAt(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
+  const json& field = FieldAt(object, key);
+  if (field.is_null()) return "";
+  return field.is_string() ? field.get<std::string>() : field.dump();
 }
 
 std::vector<std::string> ClassNames(const json& report, size_t n) {

@@ -34,6 +34,13 @@ TEST(CsvRecord, DelimiterDetectionAndParsing) {
   EXPECT_THROW(ParseCsvDelimiter("::"), Error);
 }
 
+TEST(CsvRecord, MissingCellMarkers) {
+  for (const char* cell : {"", "?", "NA", "na", "N/A", "n/a", "NaN", "nan", "NULL", "null"}) {
+    EXPECT_TRUE(IsMissingCsvCell(cell)) << cell;
+  }
+  for (const char* cell : {"0", "N", "none", "nana", "nulls", "a/b", "??", "-"}) EXPECT_FALSE(IsMissingCsvCell(cell)) << cell;
+}
+
 class CsvFixture : public ::testing::Test {
  protected:
   std::string Write(const std::string& text) {
