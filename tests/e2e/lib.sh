@@ -44,6 +44,21 @@ expect_no_file() { [ ! -e "$1" ] || fail "'$1' exists but should not"; }
 # json_get FILE EXPR: evaluates a Python expression over the JSON in FILE (d).
 json_get() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
+# write_price_csv FILE ROWS SEED: a regression table far from unit scale:
+# rooms, area, age -> price (about 3e5, noise sd 5000).
+write_price_csv() {
+  "$PY" - "$@" <<'PY'
+import random, sys
+path, rows, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+random.seed(seed)
+with open(path, "w") as f:
+    f.write("rooms,area,age,price\n")
+    for _ in range(rows):
+        r, a, g = random.randint(1, 6), random.uniform(30, 250), random.uniform(0, 80)
+        f.write(f"{r},{a:.1f},{g:.1f},{50000 + 20000 * r + 1500 * a - 800 * g + random.gauss(0, 5000):.0f}\n")
+PY
+}
+
 # require_fmnist: skips the test (ctest SKIP_RETURN_CODE 77) without the data.
 FMNIST_DIR=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}  # elsewhere on a machine without the package
 require_fmnist() {

@@ -102,15 +102,7 @@ run_expect 0 "$AIF" evaluate --model "$E2E_TMP/regrun/model.h5" --data "$E2E_TMP
 # target (without that, SGD diverged to NaN within 3 steps); reports and
 # predictions are in the target's own units; the final checkpoint scores like
 # the model.
-"$PY" - "$E2E_TMP/price.csv" <<'PYEOF'
-import random, sys
-random.seed(3)
-with open(sys.argv[1], "w") as f:
-    f.write("rooms,area,age,price\n")
-    for _ in range(1500):
-        r, a, g = random.randint(1, 6), random.uniform(30, 250), random.uniform(0, 80)
-        f.write(f"{r},{a:.1f},{g:.1f},{50000 + 20000 * r + 1500 * a - 800 * g + random.gauss(0, 5000):.0f}\n")
-PYEOF
+write_price_csv "$E2E_TMP/price.csv" 1500 3
 run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/price.csv" --label-column price --task regression \
   --out "$E2E_TMP/price.h5" || finish
 run_expect 0 "$AIF" train --data "$E2E_TMP/price.h5" --run-dir "$E2E_TMP/price" --model "mlp 3-32-1 relu" --epochs 15 \

@@ -66,15 +66,7 @@ PY
 
 # Regression on the GPU: the output transform (standardised targets, prices
 # around 3e5) gives the CPU's losses and the CPU's report.
-"$PY" - "$E2E_TMP/price.csv" <<'PY'
-import random, sys
-random.seed(5)
-with open(sys.argv[1], "w") as f:
-    f.write("rooms,area,age,price\n")
-    for _ in range(3000):
-        r, a, g = random.randint(1, 6), random.uniform(30, 250), random.uniform(0, 80)
-        f.write(f"{r},{a:.1f},{g:.1f},{50000 + 20000 * r + 1500 * a - 800 * g + random.gauss(0, 5000):.0f}\n")
-PY
+write_price_csv "$E2E_TMP/price.csv" 3000 5
 run_expect 0 "$AIF" prepare --source csv --input "$E2E_TMP/price.csv" --label-column price --task regression \
   --out "$E2E_TMP/price.h5" || finish
 PRICE=(--data "$E2E_TMP/price.h5" --model "mlp 3-64-64-1" --epochs 10 --log-every 20 --seed 4)
